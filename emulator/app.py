@@ -1,0 +1,109 @@
+"""create_app(settings): the device surface under /ffws/v1 (XML) and the control plane under /_emulator (JSON)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from emulator import __version__, catalogue
+from emulator.box import Box
+from emulator.control.errors import ControlError
+from emulator.settings import Settings
+from emulator.wire import FFWSError
+from emulator.wire.response import error_response
+
+log = logging.getLogger("emulator")
+CONTROL_PREFIX = "/_emulator"
+STATUS_TEXT = {404: "Not Found", 405: "Method Not Allowed", 413: "Request Entity Too Large"}
+
+
+def _is_control(request: Request) -> bool:
+    return request.url.path.startswith(CONTROL_PREFIX)
+
+
+async def _ffws_error(request: Request, exc: FFWSError) -> Response:
+    request.state.error = exc.message
+    return error_response(exc.status, exc.message, exc.headers)
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    message = exc.detail if isinstance(exc.detail, str) else STATUS_TEXT.get(exc.status_code, "Error")
+    if _is_control(request):
+        return JSONResponse({"error": message}, status_code=exc.status_code, headers=exc.headers)
+    request.state.error = message
+    return error_response(exc.status_code, message, exc.headers)
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+    first = exc.errors()[0] if exc.errors() else {}
+    where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path"))
+    message = f"invalid {where or 'request'}: {first.get('msg', 'not valid')}"
+    if _is_control(request):
+        return JSONResponse({"error": message}, status_code=400)
+    request.state.error = message
+    return error_response(400, message)
+
+
+async def _control_error(request: Request, exc: ControlError) -> Response:
+    return JSONResponse({"error": exc.message}, status_code=exc.status, headers=exc.headers)
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    if _is_control(request):
+        return JSONResponse({"error": "internal error"}, status_code=500)
+    return error_response(500, "internal error")
+
+
+def _mount(app: FastAPI, model: str) -> None:
+    catalogue.load_all()
+    device = APIRouter(include_in_schema=False)
+    for endpoint in catalogue.device.for_model(model):
+        device.add_api_route(
+            endpoint.path, endpoint.handler, methods=[endpoint.method], status_code=endpoint.status_code
+        )
+    control = APIRouter()
+    for endpoint in catalogue.control.endpoints:
+        control.add_api_route(
+            endpoint.path, endpoint.handler, methods=[endpoint.method], status_code=endpoint.status_code
+        )
+    app.include_router(device)
+    app.include_router(control)
+
+
+def create_app(settings: Settings | None = None, box: Box | None = None) -> FastAPI:
+    settings = settings or Settings()
+    box = box or Box(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if not box.ready:
+            box.start()
+        try:
+            yield
+        finally:
+            box.stop()
+
+    app = FastAPI(
+        title="faxfinder-emulator control plane",
+        version=__version__,
+        docs_url=f"{CONTROL_PREFIX}/docs",
+        redoc_url=None,
+        openapi_url=f"{CONTROL_PREFIX}/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.box = box
+    app.add_exception_handler(FFWSError, _ffws_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(ControlError, _control_error)
+    app.add_exception_handler(Exception, _unexpected)
+    _mount(app, settings.model)
+    return app

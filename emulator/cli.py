@@ -1,0 +1,96 @@
+"""The command line: ``faxfinder-emulator serve`` and friends.
+
+Every flag of ``serve`` comes from a field of :class:`emulator.settings.Settings`, so each has its ``FFEMU_*``
+environment twin; a flag given on the command line wins over the environment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, get_args
+
+from pydantic import ValidationError
+
+from emulator import __version__
+from emulator.settings import Settings
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
+    for name, field in Settings.model_fields.items():
+        env = f"FFEMU_{name.upper()}"
+        default = field.default
+        help_text = f"{field.description} [env {env}; default {default if default is not None else 'none'}]"
+        annotation = field.annotation
+        kwargs: dict[str, Any] = {"dest": name, "default": argparse.SUPPRESS, "help": help_text}
+        if annotation is bool:
+            parser.add_argument(_flag(name), action=argparse.BooleanOptionalAction, **kwargs)
+            continue
+        choices = [a for a in get_args(annotation) if isinstance(a, str)]
+        if choices:
+            kwargs["choices"] = choices
+        parser.add_argument(_flag(name), metavar=_metavar(annotation, name), **kwargs)
+
+
+def _metavar(annotation: Any, name: str) -> str:
+    args = set(get_args(annotation)) or {annotation}
+    if int in args:
+        return "N"
+    if float in args:
+        return "X"
+    if datetime in args:
+        return "YYYY-MM-DDTHH:MM:SS"
+    if Path in args:
+        return "PATH"
+    return name.upper()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="faxfinder-emulator",
+        description="A faithful emulator of the Multi-Tech FaxFinder Web Services API (FFWS, /ffws/v1).",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    serve = commands.add_parser(
+        "serve",
+        help="run the emulator (migrates and seeds the database on first start)",
+        description="Run the emulator. Every flag has an FFEMU_* environment twin; a flag wins over its twin.",
+    )
+    _add_settings_flags(serve)
+    from emulator.remote import add_remote_commands
+
+    add_remote_commands(commands)
+    return parser
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    explicit = {name: getattr(args, name) for name in Settings.model_fields if hasattr(args, name)}
+    return Settings(**explicit)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    if args.command == "serve":
+        try:
+            settings = settings_from(args)
+        except ValidationError as exc:
+            for error in exc.errors():
+                where = _flag(str(error["loc"][0])) if error["loc"] else "settings"
+                print(f"faxfinder-emulator: {where}: {error['msg']}", file=sys.stderr)
+            return 2
+        from emulator.server import serve
+
+        return serve(settings)
+    return args.run(args)

@@ -1,0 +1,66 @@
+"""The one clock of the emulator.
+
+Emulated time is either scaled real time (``time_scale`` emulated seconds per wall second) or a manual clock that
+moves only when told. Nothing else in the emulator reads the wall clock: domain code asks this object for ``now()``.
+Times are naive UTC datetimes; the wire layer turns them into device-local text.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime, timedelta
+
+
+class Clock:
+    def __init__(self, *, manual: bool, time_scale: float, start: datetime) -> None:
+        self._lock = threading.Lock()
+        self._manual = manual
+        self._scale = time_scale
+        self._anchor_emulated = start
+        self._anchor_real = time.monotonic()
+
+    # -- reading -----------------------------------------------------------------------------------------------
+    def now(self) -> datetime:
+        with self._lock:
+            return self._now_locked()
+
+    def _now_locked(self) -> datetime:
+        if self._manual:
+            return self._anchor_emulated
+        elapsed = (time.monotonic() - self._anchor_real) * self._scale
+        return self._anchor_emulated + timedelta(seconds=elapsed)
+
+    @property
+    def manual(self) -> bool:
+        return self._manual
+
+    @property
+    def time_scale(self) -> float:
+        return self._scale
+
+    def wall_seconds_until(self, when: datetime) -> float | None:
+        """How long to sleep in real time until ``when``; None under the manual clock (only a nudge moves it)."""
+        with self._lock:
+            if self._manual:
+                return None
+            return max(0.0, (when - self._now_locked()).total_seconds() / self._scale)
+
+    # -- changing ----------------------------------------------------------------------------------------------
+    def configure(self, *, manual: bool | None = None, time_scale: float | None = None) -> None:
+        """Switch mode or scale without a jump: the current emulated instant is kept."""
+        with self._lock:
+            self._anchor_emulated = self._now_locked()
+            self._anchor_real = time.monotonic()
+            if manual is not None:
+                self._manual = manual
+            if time_scale is not None:
+                self._scale = time_scale
+
+    def set(self, when: datetime) -> None:
+        """Move the clock to ``when`` (never backwards under the scaled clock)."""
+        with self._lock:
+            if not self._manual:
+                when = max(when, self._now_locked())
+            self._anchor_emulated = when
+            self._anchor_real = time.monotonic()

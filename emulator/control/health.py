@@ -1,0 +1,24 @@
+"""GET /_emulator/health: is the box up (database migrated), which model, which version."""
+
+from __future__ import annotations
+
+from emulator import __version__
+from emulator.catalogue import control
+from emulator.control.deps import ControlBox
+from emulator.control.errors import ControlError
+
+
+@control.route("GET", "/health")
+def health(box: ControlBox) -> dict:
+    """Liveness: 200 once the database is migrated."""
+    if not box.ready:
+        raise ControlError(503, "starting")
+    return {"status": "ok", "model": box.settings.model, "version": __version__}
+
+
+@control.route("GET", "/endpoints")
+def endpoints(box: ControlBox) -> dict:
+    """The endpoint catalogue: every route with method, path, models and provenance."""
+    from emulator.catalogue import all_endpoints
+
+    return {"endpoints": [e.as_json() for e in all_endpoints()]}

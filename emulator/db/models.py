@@ -1,0 +1,7 @@
+"""Every table of the emulator, imported in one place for Alembic and for snapshots."""
+
+
+def load_models() -> None:
+    from emulator.ffws.contacts import models as _contacts  # noqa: F401
+    from emulator.ffws.groups import models as _groups  # noqa: F401
+    from emulator.ffws.users import models as _users  # noqa: F401

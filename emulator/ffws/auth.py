@@ -1,0 +1,143 @@
+"""HTTP Basic authentication and the permission rules of the device.
+
+Verifying an Argon2 hash costs tens of milliseconds by design, so verified credentials are remembered in a bounded
+in-memory cache keyed by a digest of ``username:password``; the entries of a user are dropped when the password
+changes. Unknown users cost the same as wrong passwords (a dummy hash is verified), and both get the same 401.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+from sqlalchemy import select
+
+from emulator.db import Database
+from emulator.ffws.contacts.models import GLOBAL_OWNER
+from emulator.ffws.users.models import User
+from emulator.wire import FFWSError
+
+REALM = "FaxFinder"
+CACHE_SIZE = 1024
+
+VIEW_DENIED = "Authenticated user does not have permission to view data associated with username."
+CHANGE_DENIED = "Authenticated user does not have permission to change data associated with username."
+
+
+@dataclass(frozen=True)
+class Caller:
+    id: int
+    username: str
+    is_admin: bool
+
+
+def unauthorized() -> FFWSError:
+    return FFWSError(401, "Unauthorized", {"WWW-Authenticate": f'Basic realm="{REALM}"'})
+
+
+class Passwords:
+    def __init__(self, time_cost: int, memory_kib: int) -> None:
+        self._hash = PasswordHash((Argon2Hasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=1),))
+        self._dummy = self._hash.hash("not a password of anyone")
+
+    def hash(self, password: str) -> str:
+        return self._hash.hash(password)
+
+    def verify(self, password: str, hashed: str | None) -> bool:
+        try:
+            return self._hash.verify(password, hashed or self._dummy) and hashed is not None
+        except Exception:  # a corrupt stored hash must read as "wrong password", never as a 500
+            return False
+
+
+def parse_basic(header: str | None) -> tuple[str, str] | None:
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    username, sep, password = decoded.partition(":")
+    return (username, password) if sep else None
+
+
+class Authenticator:
+    def __init__(self, db: Database, passwords: Passwords) -> None:
+        self._db = db
+        self.passwords = passwords
+        self._cache: OrderedDict[bytes, Caller] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key(username: str, password: str) -> bytes:
+        return hashlib.sha256(f"{username}\0{password}".encode()).digest()
+
+    def cached(self, header: str | None) -> Caller | None:
+        """The caller if these credentials were verified before (cheap; no database, no Argon2)."""
+        credentials = parse_basic(header)
+        if credentials is None:
+            raise unauthorized()
+        key = self._key(*credentials)
+        with self._lock:
+            caller = self._cache.get(key)
+            if caller is not None:
+                self._cache.move_to_end(key)
+            return caller
+
+    def verify(self, header: str | None) -> Caller:
+        """Full check against the database (slow: Argon2). Raises the 401."""
+        credentials = parse_basic(header)
+        if credentials is None:
+            raise unauthorized()
+        username, password = credentials
+        with self._db.read() as session:
+            user = session.scalars(select(User).where(User.username == username)).first()
+            stored = user.password_hash if user else None
+            caller = Caller(user.id, user.username, user.is_admin) if user else None
+        if not self.passwords.verify(password, stored) or caller is None:
+            raise unauthorized()
+        with self._lock:
+            self._cache[self._key(username, password)] = caller
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return caller
+
+    def forget(self, user_id: int) -> None:
+        """Drop every cached credential of a user (its password changed)."""
+        with self._lock:
+            for key in [k for k, c in self._cache.items() if c.id == user_id]:
+                del self._cache[key]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
+
+# -- permission rules --------------------------------------------------------------------------------------------
+def may_act_on(caller: Caller, username: str) -> bool:
+    return caller.is_admin or caller.username == username
+
+
+def require_view(caller: Caller, owner: str) -> None:
+    """Read access to ``owner``'s data: itself, an admin, or anyone for the global phone book."""
+    if owner != GLOBAL_OWNER and not may_act_on(caller, owner):
+        raise FFWSError(403, VIEW_DENIED)
+
+
+def require_change(caller: Caller, owner: str, non_admin_may_change_global: bool = False) -> None:
+    """Write access to ``owner``'s data: itself or an admin; the global phone book is admin-only unless allowed."""
+    if owner == GLOBAL_OWNER:
+        if caller.is_admin or non_admin_may_change_global:
+            return
+        raise FFWSError(403, CHANGE_DENIED)
+    if not may_act_on(caller, owner):
+        raise FFWSError(403, CHANGE_DENIED)

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from sqlalchemy import Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from emulator.db.base import Base
+
+GLOBAL_OWNER = "global_contact_list"
+
+
+class Contact(Base):
+    __tablename__ = "contacts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # A username, or "global_contact_list" for the shared phone book.
+    owner: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(255), default="")
+    fax_number: Mapped[str] = mapped_column(String(255), default="")
+    phone_number: Mapped[str] = mapped_column(String(255), default="")
+    organization: Mapped[str] = mapped_column(String(255), default="")

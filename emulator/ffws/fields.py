@@ -1,0 +1,98 @@
+"""Reading request elements into plain values, with the device's wording for what is wrong.
+
+A field spec says how one child element is read. ``read_fields`` returns only the fields the element carries, so a
+``PUT`` changes just those. An empty number, boolean or choice means "not given" (13-client-contract R7); an empty
+text means the empty string.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from emulator.wire import FFWSError, XNode
+from emulator.wire.errors import invalid
+
+MAX_TEXT = 255
+
+
+@dataclass(frozen=True)
+class Text:
+    max_length: int = MAX_TEXT
+    required: bool = False  # on create: must be present and not blank
+
+    def read(self, name: str, raw: str) -> str:
+        if len(raw) > self.max_length:
+            raise invalid(name, f"longer than {self.max_length} characters")
+        return raw
+
+
+@dataclass(frozen=True)
+class Int:
+    minimum: int
+    maximum: int
+
+    def read(self, name: str, raw: str) -> int | None:
+        text = raw.strip()
+        if not text:
+            return None
+        try:
+            value = int(text, 10)
+        except ValueError:
+            raise invalid(name, "not a number") from None
+        if not self.minimum <= value <= self.maximum:
+            raise invalid(name, f"out of range ({self.minimum}-{self.maximum})")
+        return value
+
+
+@dataclass(frozen=True)
+class Bool:
+    def read(self, name: str, raw: str) -> bool | None:
+        text = raw.strip().lower()
+        if not text:
+            return None
+        if text in ("true", "1", "yes"):
+            return True
+        if text in ("false", "0", "no"):
+            return False
+        raise invalid(name, "must be true or false")
+
+
+@dataclass(frozen=True)
+class Choice:
+    values: tuple[str, ...]
+
+    def read(self, name: str, raw: str) -> str | None:
+        text = raw.strip().lower()
+        if not text:
+            return None
+        if text not in self.values:
+            raise invalid(name, "must be one of " + ", ".join(self.values))
+        return text
+
+
+Field = Text | Int | Bool | Choice
+
+
+def read_fields(node: XNode, spec: dict[str, Field]) -> dict[str, Any]:
+    """The fields of ``spec`` present in ``node``, converted; fields given as empty non-text are left out."""
+    values: dict[str, Any] = {}
+    for name, field in spec.items():
+        raw = node.value(name)
+        if raw is None:
+            continue
+        value = field.read(name, raw)
+        if value is not None:
+            values[name] = value
+    return values
+
+
+def require(values: dict[str, Any], spec: dict[str, Field]) -> None:
+    """On create: every required text field must be present and not blank."""
+    for name, field in spec.items():
+        if isinstance(field, Text) and field.required and not str(values.get(name, "")).strip():
+            raise invalid(name, "empty")
+
+
+def not_found(message: str) -> FFWSError:
+    return FFWSError(404, message)

@@ -1,0 +1,48 @@
+"""What every device route needs from the request: the box, the authenticated caller, the base URL, the body."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
+
+from emulator.ffws.auth import Caller
+from emulator.wire import FFWSError
+
+if TYPE_CHECKING:
+    from emulator.box import Box
+
+PREFIX = "/ffws/v1"
+
+
+def get_box(request: Request) -> Box:
+    return request.app.state.box
+
+
+async def authenticated(request: Request) -> Caller:
+    """The caller named by HTTP Basic credentials; 401 with a Basic challenge otherwise."""
+    auth = get_box(request).auth
+    header = request.headers.get("authorization")
+    caller = auth.cached(header)
+    if caller is None:
+        caller = await run_in_threadpool(auth.verify, header)
+    request.state.username = caller.username
+    return caller
+
+
+def base_url(request: Request) -> str:
+    """``https://<Host>/ffws/v1``: the device always links with https and the name it was reached by."""
+    host = request.headers.get("host") or (request.url.netloc or "localhost")
+    return f"https://{host}{PREFIX}"
+
+
+async def xml_body(request: Request) -> bytes:
+    body = await request.body()
+    if not body.strip():
+        raise FFWSError(400, "The provided XML is not valid: the document is empty")
+    return body
+
+
+CurrentCaller = Annotated[Caller, Depends(authenticated)]
+XmlBody = Annotated[bytes, Depends(xml_body)]

@@ -1,0 +1,50 @@
+"""User functions (02-users): verify, view, add, edit."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from emulator.catalogue import device
+from emulator.ffws.http import CurrentCaller, XmlBody, base_url, get_box
+from emulator.ffws.users import service
+from emulator.ffws.users.wire import read_user, user_element
+from emulator.wire import parse_xml
+from emulator.wire.response import xml_response
+
+
+@device.route("GET", "/verify")
+async def verify_user(caller: CurrentCaller):
+    """Check credentials and do nothing else."""
+    return xml_response("Verified")
+
+
+@device.route("GET", "/users/{username}")
+def view_user(username: str, request: Request, caller: CurrentCaller):
+    """One user's record (itself, or anyone for an admin)."""
+    with get_box(request).db.read() as session:
+        user = service.view_user(session, caller, username)
+        return xml_response("Success", [user_element(user, base_url(request))])
+
+
+@device.route("POST", "/users")
+def add_user(request: Request, caller: CurrentCaller, body: XmlBody):
+    """Create a user (admin); answers 200 Created with the stored user."""
+    box = get_box(request)
+    values = read_user(parse_xml(body, root="user"))
+    with box.db.transaction() as session:
+        user = service.add_user(session, caller, values, box.auth.passwords.hash, box.cover_page_names())
+        return xml_response("Created", [user_element(user, base_url(request))])
+
+
+@device.route("PUT", "/users/{username}")
+def edit_user(username: str, request: Request, caller: CurrentCaller, body: XmlBody):
+    """Change the fields the request carries."""
+    box = get_box(request)
+    values = read_user(parse_xml(body, root="user"))
+    with box.db.transaction() as session:
+        user, password_changed = service.edit_user(
+            session, caller, username, values, box.auth.passwords.hash, box.cover_page_names()
+        )
+    if password_changed:
+        box.auth.forget(user.id)
+    return xml_response("Modified")

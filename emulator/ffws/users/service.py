@@ -1,0 +1,97 @@
+"""The rules for users: who may see and change whom, what a valid user is."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from emulator.ffws.auth import CHANGE_DENIED, VIEW_DENIED, Caller, may_act_on
+from emulator.ffws.contacts.models import GLOBAL_OWNER
+from emulator.ffws.fields import not_found, require
+from emulator.ffws.users.models import User
+from emulator.ffws.users.wire import USER_FIELDS
+from emulator.wire import FFWSError
+from emulator.wire.errors import invalid
+
+USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]*")
+NO_USER = "No user found with that username."
+USER_NOT_FOUND = "User not found."
+EDIT_DENIED = "Authenticated user does not have permission to change data."
+
+
+def find_user(session: Session, username: str) -> User | None:
+    return session.scalars(select(User).where(User.username == username)).first()
+
+
+def view_user(session: Session, caller: Caller, username: str) -> User:
+    if not may_act_on(caller, username):
+        raise FFWSError(403, VIEW_DENIED)
+    user = find_user(session, username)
+    if user is None:
+        raise not_found(NO_USER)
+    return user
+
+
+def _check_values(values: dict[str, Any], cover_pages: Collection[str]) -> None:
+    name = values.get("default_cover_page_name")
+    if name and name not in cover_pages:
+        raise invalid("default_cover_page_name", f"no cover page named {name}")
+    if "password" in values and not values["password"]:
+        raise invalid("password", "empty")
+
+
+def add_user(
+    session: Session,
+    caller: Caller,
+    values: dict[str, Any],
+    hash_password: Callable[[str], str],
+    cover_pages: Collection[str],
+) -> User:
+    if not caller.is_admin:
+        raise FFWSError(403, CHANGE_DENIED)
+    require(values, USER_FIELDS)
+    username = values["username"]
+    if username == GLOBAL_OWNER or not USERNAME.fullmatch(username):
+        raise invalid("username", "only letters, digits and _ . @ - are allowed, starting with a letter or digit")
+    _check_values(values, cover_pages)
+    if find_user(session, username) is not None:
+        raise invalid("username", "already exists")
+    password = values.pop("password")
+    user = User(username=username, password_hash=hash_password(password), is_admin=False)
+    for key, value in values.items():
+        setattr(user, key, value)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def edit_user(
+    session: Session,
+    caller: Caller,
+    username: str,
+    values: dict[str, Any],
+    hash_password: Callable[[str], str],
+    cover_pages: Collection[str],
+) -> tuple[User, bool]:
+    """Change the fields the request carries; returns the user and whether its password changed."""
+    if not may_act_on(caller, username):
+        raise FFWSError(403, EDIT_DENIED)
+    user = find_user(session, username)
+    if user is None:
+        raise not_found(USER_NOT_FOUND)
+    if values.get("username", username) != username:
+        raise invalid("username", "cannot be changed")
+    if "name" in values and not values["name"].strip():
+        raise invalid("name", "empty")
+    _check_values(values, cover_pages)
+    password = values.pop("password", None)
+    values.pop("username", None)
+    for key, value in values.items():
+        setattr(user, key, value)
+    if password is not None:
+        user.password_hash = hash_password(password)
+    return user, password is not None

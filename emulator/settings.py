@@ -1,0 +1,91 @@
+"""Every setting of the emulator, once.
+
+Each field is a command-line flag (``--lines``) and an environment variable (``FFEMU_LINES``). An explicit flag wins
+over its environment twin, which wins over the default. This is the only module that reads the environment.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MODELS = ("FF240-IP", "FF240", "FF440", "FF840")
+Model = Literal["FF240-IP", "FF240", "FF440", "FF840"]
+DEFAULT_LINES = {"FF240-IP": 2, "FF240": 2, "FF440": 4, "FF840": 8}
+MAX_LINES = 24
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FFEMU_", extra="forbid", validate_default=True)
+
+    host: str = Field("127.0.0.1", description="Address to listen on.")
+    port: int = Field(8080, ge=0, le=65535, description="HTTP port (0 picks a free port).")
+    model: Model = Field("FF240-IP", description="Emulated model: FF240-IP (SIP channels), FF240, FF440, FF840.")
+    lines: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_LINES,
+        description="Modems or SIP channels (default by model: FF240 2, FF440 4, FF840 8, FF240-IP 2; at most 24).",
+    )
+    data_dir: Path = Field(Path("data"), description="Directory for the SQLite database and stored documents.")
+    database_url: str | None = Field(None, description="Any SQLAlchemy URL; overrides the database in the data dir.")
+    time_scale: float = Field(
+        20.0, gt=0, le=100000, description="Emulated seconds per wall-clock second (1 = real pacing)."
+    )
+    manual_clock: bool = Field(
+        False,
+        description="Time moves only when told (POST /_emulator/clock/advance); answers are reproducible.",
+    )
+    start_time: datetime = Field(
+        datetime(2026, 1, 1), description="Where the manual clock starts (YYYY-MM-DDTHH:MM:SS)."
+    )
+    timezone: str = Field("UTC", description="Time zone of the emulated box (device-local timestamps).")
+    seed: int = Field(0, description="Seed of the emulator's one random source (fault probabilities).")
+    control_token: str | None = Field(
+        None, description="If set, every /_emulator call needs the header X-Emulator-Token with this value."
+    )
+    journal_size: int = Field(500, ge=0, le=100000, description="How many /ffws/v1 exchanges the journal keeps.")
+    external_attachments: bool = Field(
+        True, description="Fetch 'external' fax attachments from their URL (off: such faxes are refused)."
+    )
+    external_timeout: float = Field(10.0, gt=0, le=300, description="Timeout in seconds for an external fetch.")
+    tls_port: int | None = Field(
+        None,
+        ge=0,
+        le=65535,
+        description="Also serve HTTPS on this port (self-signed unless a cert is given).",
+    )
+    certfile: Path | None = Field(None, description="TLS certificate (PEM) for --tls-port.")
+    keyfile: Path | None = Field(None, description="TLS private key (PEM) for --tls-port.")
+    argon2_time_cost: int = Field(2, ge=1, le=10, description="Argon2 time cost for stored passwords.")
+    argon2_memory_kib: int = Field(19456, ge=8, le=1048576, description="Argon2 memory cost (KiB).")
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = Field("info", description="Server log level.")
+
+    @model_validator(mode="after")
+    def _defaults_by_model(self) -> Settings:
+        if self.lines is None:
+            self.lines = DEFAULT_LINES[self.model]
+        if (self.certfile is None) != (self.keyfile is None):
+            raise ValueError("--certfile and --keyfile go together")
+        return self
+
+    @property
+    def line_count(self) -> int:
+        assert self.lines is not None
+        return self.lines
+
+    @property
+    def is_ip(self) -> bool:
+        return self.model == "FF240-IP"
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'faxfinder.sqlite3').resolve()}"
+
+    @property
+    def documents_dir(self) -> Path:
+        return self.data_dir / "documents"

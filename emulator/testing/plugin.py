@@ -1,0 +1,1 @@
+"""The pytest plugin of faxfinder-emulator (entry point ``pytest11``)."""

@@ -1,0 +1,168 @@
+"""The one request parser: hardened lxml, liberal in what it accepts (13-client-contract R3–R7).
+
+Hardened: no entity resolution, no DTD (a document carrying one is refused), no network, depth and element count
+capped. Liberal: any child order, unknown children kept but ignored by callers, ``<x/>`` = ``<x></x>``, single,
+double or no XML declaration, leading white space, CRLF or LF.
+
+Very large text (base64 attachment content) can be handed to a sink while parsing, so the document tree never holds
+it: ``parse_xml(source, sinks={"content": store})`` calls ``store(text)`` when a ``content`` element ends and keeps
+the sink's return value in ``node.ref``.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from lxml import etree
+
+from emulator.wire.errors import INVALID_XML, FFWSError
+
+MAX_DEPTH = 32
+MAX_ELEMENTS = 50_000
+
+
+@dataclass(eq=False)
+class XNode:
+    tag: str
+    text: str = ""
+    children: list[XNode] = field(default_factory=list)
+    ref: Any = None
+
+    def get(self, name: str) -> XNode | None:
+        for child in self.children:
+            if child.tag == name:
+                return child
+        return None
+
+    def all(self, name: str) -> list[XNode]:
+        return [child for child in self.children if child.tag == name]
+
+    def has(self, name: str) -> bool:
+        return self.get(name) is not None
+
+    def value(self, name: str) -> str | None:
+        """Text of the child ``name``; None when absent. Of several, the first non-blank one wins (R8)."""
+        found = self.all(name)
+        if not found:
+            return None
+        for child in found:
+            if child.text.strip():
+                return child.text
+        return ""
+
+
+def _invalid(detail: str) -> FFWSError:
+    detail = detail.strip().rstrip(".")
+    return FFWSError(400, f"{INVALID_XML[:-1]}: {detail}" if detail else INVALID_XML)
+
+
+def _skip_leading_space(source: bytes | IO[bytes]) -> IO[bytes]:
+    if isinstance(source, bytes | bytearray | memoryview):
+        data = bytes(source)
+        return io.BytesIO(data[len(data) - len(data.lstrip()) :])
+    head = source.read(4096)
+    stripped = head.lstrip()
+    while not stripped and head:
+        head = source.read(4096)
+        stripped = head.lstrip()
+    return _Prefixed(stripped, source)
+
+
+class _Prefixed(io.RawIOBase):
+    """A stream that first yields ``prefix`` and then the rest of ``rest`` (avoids copying large bodies)."""
+
+    def __init__(self, prefix: bytes, rest: IO[bytes]) -> None:
+        self._prefix = prefix
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        if self._prefix:
+            if size < 0 or size >= len(self._prefix):
+                chunk, self._prefix = self._prefix, b""
+                return chunk + (self._rest.read(size - len(chunk)) if size > len(chunk) else b"")
+            chunk, self._prefix = self._prefix[:size], self._prefix[size:]
+            return chunk
+        return self._rest.read(size)
+
+
+def parse_xml(
+    source: bytes | IO[bytes],
+    *,
+    root: str | tuple[str, ...],
+    sinks: dict[str, Callable[[str], Any]] | None = None,
+    huge: bool = False,
+) -> XNode:
+    """Parse a request body whose root element must be ``root`` (one name or several); raise FFWSError(400)."""
+    stream = _skip_leading_space(source)
+    roots = (root,) if isinstance(root, str) else root
+    sinks = sinks or {}
+    stack: list[XNode] = []
+    count = 0
+    top: XNode | None = None
+    context = etree.iterparse(
+        stream,
+        events=("start", "end"),
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=huge,
+        remove_comments=True,
+        remove_pis=True,
+    )
+    try:
+        for event, elem in context:
+            if event == "start":
+                count += 1
+                if not stack:
+                    _check_root(elem, roots)
+                if len(stack) >= MAX_DEPTH:
+                    raise _invalid(f"elements nested deeper than {MAX_DEPTH} levels")
+                if count > MAX_ELEMENTS:
+                    raise _invalid(f"more than {MAX_ELEMENTS} elements")
+                stack.append(XNode(etree.QName(elem).localname))
+                continue
+            node = stack.pop()
+            text = elem.text or ""
+            sink = sinks.get(node.tag) if not node.children and len(stack) >= 1 else None
+            if sink is not None:
+                node.ref = sink(text)
+            else:
+                node.text = text
+            if stack:
+                stack[-1].children.append(node)
+            else:
+                top = node
+            # Free what has been consumed: the element's text and the siblings already converted.
+            elem.clear(keep_tail=False)
+            parent = elem.getparent()
+            while parent is not None and elem.getprevious() is not None:
+                del parent[0]
+    except etree.XMLSyntaxError as exc:
+        raise _invalid(_syntax_detail(exc)) from None
+    if top is None:
+        raise FFWSError(400, INVALID_XML)
+    return top
+
+
+def _check_root(elem: Any, roots: tuple[str, ...]) -> None:
+    docinfo = elem.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+        raise _invalid("a DOCTYPE is not allowed")
+    name = etree.QName(elem).localname
+    if name not in roots:
+        expected = " or ".join(f"<{r}>" for r in roots)
+        raise FFWSError(400, f"invalid root element: expected {expected}, got <{name}>")
+
+
+def _syntax_detail(exc: etree.XMLSyntaxError) -> str:
+    msg = str(exc.msg or exc).split("\n")[0]
+    if not msg or "empty" in msg or "no element found" in msg:
+        return "the document is empty"
+    return msg

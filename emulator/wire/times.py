@@ -1,0 +1,33 @@
+"""Time formats of the wire: device-local ``YYYY-MM-DDTHH:MM:SS`` out, ``at=`` (UTC) and ``schedule_all_at`` in."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+_FORMAT = "%Y-%m-%dT%H:%M:%S"
+
+
+def to_local(when: datetime, zone: ZoneInfo) -> datetime:
+    """A naive UTC instant as naive device-local time."""
+    return when.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None)
+
+
+def from_local(when: datetime, zone: ZoneInfo) -> datetime:
+    """A naive device-local time as a naive UTC instant."""
+    return when.replace(tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
+
+
+def format_time(when: datetime | None, zone: ZoneInfo) -> str:
+    """Device-local time with the ``T`` (clients parse it as such); empty for no time."""
+    if when is None:
+        return ""
+    return to_local(when, zone).strftime(_FORMAT)
+
+
+def parse_time(text: str) -> datetime:
+    """``YYYY-MM-DDTHH:MM:SS`` (a space instead of ``T`` is accepted too); raises ValueError."""
+    text = text.strip()
+    if len(text) == 19 and text[10] == " ":
+        text = text[:10] + "T" + text[11:]
+    return datetime.strptime(text, _FORMAT)
