@@ -86,9 +86,11 @@ def create_app(settings: Settings | None = None, box: Box | None = None) -> Fast
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if not box.ready:
             box.start()
+        await box.runner.start()
         try:
             yield
         finally:
+            await box.runner.stop()
             box.stop()
 
     app = FastAPI(

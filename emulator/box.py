@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -10,9 +11,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from emulator import paths
-from emulator.clock import Clock
+from emulator.clock import Clock, wall_now
 from emulator.db import Database
 from emulator.db.migrate import upgrade
+from emulator.device.models import ClockState
+from emulator.device.outcomes import load_rules, outcome_for
+from emulator.device.preprocess import Preprocessor
+from emulator.device.profiles import PROFILES
+from emulator.device.queue import Queue
+from emulator.device.runner import Runner
+from emulator.device.store import DocumentStore
 from emulator.ffws.auth import Authenticator, Passwords
 from emulator.ffws.users.models import User
 from emulator.randomness import RandomSource
@@ -24,10 +32,18 @@ class Box:
         self.settings = settings
         self.db = Database(settings.effective_database_url)
         self.zone = ZoneInfo(settings.timezone)
-        self.clock = Clock(manual=settings.manual_clock, time_scale=settings.time_scale, start=settings.start_time)
+        start = settings.start_time if settings.manual_clock else wall_now()
+        self.clock = Clock(manual=settings.manual_clock, time_scale=settings.time_scale, start=start)
         self.random = RandomSource(settings.seed)
         self.auth = Authenticator(self.db, Passwords(settings.argon2_time_cost, settings.argon2_memory_kib))
         self.fixtures = paths.fixtures_dir()
+        self.profile = PROFILES[settings.model]
+        self.store = DocumentStore(settings.documents_dir)
+        self.rules = load_rules(self.fixtures / "outcomes.json")
+        self.preprocessor = Preprocessor(self.store, self.cover_pages_dir, self.zone)
+        self.queue = Queue(self.db, self.clock, self.preprocessor, self.enabled_lines)
+        self.runner = Runner(self.queue, self.clock)
+        self.queue.on_change = self.runner.nudge
         self.ready = False
 
     # -- life cycle --------------------------------------------------------------------------------------------
@@ -38,9 +54,16 @@ class Box:
         with self.db.transaction() as session:
             if session.scalars(select(User.id).limit(1)).first() is None:
                 self.seed(session)
+            remembered = session.get(ClockState, 1)
+        if remembered is not None and remembered.now > self.clock.now():
+            self.clock.set(remembered.now)  # a restart never moves emulated time backwards
+        self.store.clear_incoming()
+        self.queue.recover(self.clock.now())
         self.ready = True
 
     def stop(self) -> None:
+        if self.ready:
+            self.queue.remember(self.clock.now())
         self.db.dispose()
 
     def seed(self, session: Session) -> None:
@@ -56,6 +79,36 @@ class Box:
 
     def cover_page_names(self) -> list[str]:
         return sorted(p.name for p in self.cover_pages_dir.glob("*.pdf"))
+
+    def enabled_lines(self, session: Session) -> list[int]:
+        """The line numbers (modems or SIP channels) the queue may use."""
+        return list(range(1, self.settings.line_count + 1))
+
+    def advance(self, seconds: float) -> int:
+        """Move emulated time forward, running every transition due on the way, in order."""
+        target = self.clock.now() + timedelta(seconds=seconds)
+        count = self.queue.run_until(target)
+        self.clock.set(target)
+        self.queue.remember(target)
+        self.runner.nudge()
+        return count
+
+    def intake(self):  # noqa: ANN201 - avoids importing the ofax package at start-up
+        from emulator.ffws.ofax.service import Intake
+
+        return Intake(
+            max_recipients=self.profile.max_recipients,
+            max_document_bytes=self.profile.max_request_bytes,
+            cover_pages=frozenset(self.cover_page_names()),
+            store=self.store,
+            outcome_for=self.outcome_for,
+            external_enabled=self.settings.external_attachments,
+            external_timeout=self.settings.external_timeout,
+        )
+
+    def outcome_for(self, fax_number: str) -> str:
+        """What the far end will do for a newly scheduled entry: the outcome rules of the fixtures."""
+        return outcome_for(fax_number, self.rules)
 
     def global_list_open(self, session: Session) -> bool:
         """May non-admin users write the global phone book? (device setting global_contacts_status)."""

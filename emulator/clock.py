@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+
+
+def wall_now() -> datetime:
+    """The real UTC time, as a naive datetime: where the scaled clock starts on a new box."""
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 
 
 class Clock:

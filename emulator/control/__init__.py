@@ -1,3 +1,4 @@
 """The /_emulator JSON API: ours, not the device's."""
 
+from emulator.control import clock as _clock  # noqa: F401
 from emulator.control import health as _health  # noqa: F401

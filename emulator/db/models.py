@@ -2,6 +2,7 @@
 
 
 def load_models() -> None:
+    from emulator.device import models as _device  # noqa: F401
     from emulator.ffws.contacts import models as _contacts  # noqa: F401
     from emulator.ffws.groups import models as _groups  # noqa: F401
     from emulator.ffws.users import models as _users  # noqa: F401

@@ -1,5 +1,8 @@
 """The emulated device surface under /ffws/v1, one sub-package per resource of the guide."""
 
 from emulator.ffws.contacts import routes as _contacts  # noqa: F401
+from emulator.ffws.cover_pages import routes as _cover_pages  # noqa: F401
+from emulator.ffws.data import routes as _data  # noqa: F401
 from emulator.ffws.groups import routes as _groups  # noqa: F401
+from emulator.ffws.ofax import routes as _ofax  # noqa: F401
 from emulator.ffws.users import routes as _users  # noqa: F401

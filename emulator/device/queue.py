@@ -1,0 +1,271 @@
+"""The outbound queue: entries move preprocessing → pending → sending → sent | failed | dead, or aborted.
+
+All state lives in the database; the queue only decides what happens next and when. ``run_until(t)`` performs every
+transition due up to emulated time ``t`` in time order (the manual clock's ``advance`` and the background runner
+both call it), so the same requests always give the same history.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from emulator.clock import Clock
+from emulator.db import Database
+from emulator.device import models as m
+from emulator.device.models import Attempt, Call, ClockState, FaxEntry
+from emulator.device.outcomes import plan_try
+from emulator.device.preprocess import Preprocessor
+
+ABORTED_MESSAGE = "Fax aborted by user"
+RESTART_MESSAGE = "Call interrupted: the box restarted"
+
+
+class Queue:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        preprocessor: Preprocessor,
+        lines: Callable[[Session], list[int]],
+        busy_lines: Callable[[Session, datetime], set[int]] | None = None,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.preprocessor = preprocessor
+        self._lines = lines
+        self._other_busy = busy_lines or (lambda _s, _t: set())
+        self._lock = threading.RLock()
+        self.transitions = 0
+        self.on_change: Callable[[], None] = lambda: None
+
+    # -- when is the next thing due --------------------------------------------------------------------------
+    def free_lines(self, session: Session, now: datetime) -> list[int]:
+        busy = set(session.scalars(select(Attempt.line_number).where(Attempt.finished.is_(False))))
+        busy |= self._other_busy(session, now)
+        return [n for n in self._lines(session) if n not in busy]
+
+    def next_due(self, session: Session, now: datetime) -> datetime | None:
+        def earliest(*states: str) -> datetime | None:
+            stmt = select(func.min(FaxEntry.due_at)).where(FaxEntry.state.in_(states))
+            return session.scalar(stmt)
+
+        candidates = [earliest(m.PREPROCESSING, m.SENDING)]
+        if self.free_lines(session, now):
+            candidates.append(earliest(m.PENDING))
+        due = [c for c in candidates if c is not None]
+        return min(due) if due else None
+
+    # -- running ----------------------------------------------------------------------------------------------
+    def run_until(self, target: datetime) -> int:
+        """Perform, in time order, every transition due at or before ``target``; returns how many."""
+        done = 0
+        with self._lock:
+            while True:
+                with self.db.read() as session:
+                    due = self.next_due(session, target)
+                if due is None or due > target:
+                    break
+                self.preprocessor.prepare(self.db, due)
+                with self.db.transaction() as session:
+                    count = self._step(session, due)
+                    self._remember_time(session, due)
+                done += count
+                if count == 0:
+                    break
+            self.transitions += done
+        if done:
+            self.on_change()
+        return done
+
+    def _step(self, session: Session, now: datetime) -> int:
+        count = 0
+        for entry in self._due(session, now, m.SENDING):
+            self._finish_try(session, entry, now)
+            count += 1
+        for entry in self._due(session, now, m.PREPROCESSING):
+            self.preprocessor.finish(session, entry, now)
+            count += 1
+        count += self._dispatch(session, now)
+        return count
+
+    @staticmethod
+    def _due(session: Session, now: datetime, state: str) -> list[FaxEntry]:
+        stmt = (
+            select(FaxEntry)
+            .where(FaxEntry.state == state, FaxEntry.due_at <= now)
+            .order_by(FaxEntry.due_at, FaxEntry.fax_id, FaxEntry.number)
+        )
+        return list(session.scalars(stmt))
+
+    def _dispatch(self, session: Session, now: datetime) -> int:
+        free = self.free_lines(session, now)
+        if not free:
+            return 0
+        # Most urgent first: lower priority number, then earlier send time, then order of scheduling.
+        stmt = (
+            select(FaxEntry)
+            .join(m.Fax)
+            .where(FaxEntry.state == m.PENDING, FaxEntry.due_at <= now)
+            .order_by(m.Fax.priority, FaxEntry.due_at, FaxEntry.fax_id, FaxEntry.number)
+            .limit(len(free))
+        )
+        entries = list(session.scalars(stmt))
+        for line, entry in zip(free, entries, strict=False):
+            self._start_try(session, entry, line, now)
+        return len(entries)
+
+    def _start_try(self, session: Session, entry: FaxEntry, line: int, now: datetime) -> None:
+        plan = plan_try(entry.outcome, entry.try_number, entry.pages, now)
+        session.add(
+            Attempt(
+                entry_id=entry.id,
+                owner=entry.fax.owner,
+                try_number=entry.try_number,
+                line_number=line,
+                fax_number=entry.recipient_fax_number,
+                start_time=now,
+                connect_time=plan.connect_time,
+                end_time=plan.end_time,
+                page_seconds=plan.page_seconds,
+                pages_planned=entry.pages,
+                pages_sent=plan.pages_sent,
+                baud_rate=plan.baud_rate,
+                remote_id=remote_id_for(entry.recipient_fax_number) if plan.connect_time else "",
+                result=plan.result,
+                result_message=plan.message,
+                call_result=plan.call_result,
+                finished=False,
+            )
+        )
+        entry.state = m.SENDING
+        entry.schedule_message = ""
+        entry.stime = now
+        entry.due_at = plan.end_time
+
+    def _finish_try(self, session: Session, entry: FaxEntry, now: datetime) -> None:
+        attempt = open_attempt(session, entry.id)
+        if attempt is not None:
+            close_attempt(session, attempt, now)
+            result, message = attempt.result, attempt.result_message
+        else:  # an entry left sending without a call (should not happen): try again
+            result, message = "failed", RESTART_MESSAGE
+        if result == "success":
+            self._complete(entry, m.SENT, message, now)
+        elif result == "not_in_service":
+            self._complete(entry, m.DEAD, message, now)
+        elif entry.try_number < entry.fax.max_tries:
+            entry.state = m.PENDING
+            entry.try_number += 1
+            entry.schedule_message = message
+            entry.stime = now + timedelta(seconds=entry.fax.try_interval)
+            entry.due_at = entry.stime
+        else:
+            self._complete(entry, m.FAILED, message, now)
+
+    @staticmethod
+    def _complete(entry: FaxEntry, state: str, message: str, now: datetime) -> None:
+        entry.state = state
+        entry.schedule_message = message
+        entry.stime = now
+        entry.due_at = None
+        entry.completed_at = now
+
+    def remember(self, now: datetime) -> None:
+        """Persist the emulated time, so a restart resumes from here."""
+        with self.db.transaction() as session:
+            self._remember_time(session, now)
+
+    def _remember_time(self, session: Session, now: datetime) -> None:
+        state = session.get(ClockState, 1)
+        if state is None:
+            session.add(ClockState(id=1, now=now))
+        elif now > state.now:
+            state.now = now
+
+    # -- what users ask for -----------------------------------------------------------------------------------
+    def abort(self, session: Session, entry: FaxEntry, now: datetime) -> None:
+        """Abort an entry that is not final yet (a sending line hangs up)."""
+        with self._lock:
+            if entry.state == m.SENDING:
+                attempt = open_attempt(session, entry.id)
+                if attempt is not None:
+                    attempt.result, attempt.result_message = "aborted", ABORTED_MESSAGE
+                    attempt.call_result = "failed"
+                    close_attempt(session, attempt, now)
+            self._complete(entry, m.ABORTED, ABORTED_MESSAGE, now)
+
+    def reschedule(self, session: Session, entry: FaxEntry, when: datetime) -> bool:
+        """Send again at ``when`` with a fresh series of tries; False for an entry that cannot be (14)."""
+        if entry.state not in (m.PENDING, m.SENT, m.FAILED, m.DEAD, m.ABORTED) or entry.fax.conversion_error:
+            return False
+        entry.state = m.PENDING
+        entry.try_number = 1
+        entry.schedule_message = "Rescheduled"
+        entry.stime = when
+        entry.due_at = when
+        entry.completed_at = None
+        return True
+
+    def recover(self, now: datetime) -> int:
+        """After a power cut: calls that were up are logged as interrupted and their entries retried at once."""
+        with self.db.transaction() as session:
+            attempts = list(session.scalars(select(Attempt).where(Attempt.finished.is_(False))))
+            for attempt in attempts:
+                attempt.result, attempt.result_message, attempt.call_result = "failed", RESTART_MESSAGE, "failed"
+                close_attempt(session, attempt, min(now, attempt.end_time))
+                entry = attempt.entry
+                entry.state = m.PENDING
+                entry.schedule_message = RESTART_MESSAGE
+                entry.stime = now
+                entry.due_at = now
+            return len(attempts)
+
+
+def open_attempt(session: Session, entry_id: int) -> Attempt | None:
+    stmt = select(Attempt).where(Attempt.entry_id == entry_id, Attempt.finished.is_(False))
+    return session.scalars(stmt).first()
+
+
+def close_attempt(session: Session, attempt: Attempt, now: datetime) -> None:
+    """End a call at ``now`` (its planned end, or earlier when aborted) and write its call-log record."""
+    if now < attempt.end_time:
+        attempt.end_time = now
+        attempt.pages_sent = pages_done(attempt, now)
+    attempt.finished = True
+    session.add(
+        Call(
+            direction="outbound",
+            owner=attempt.owner,
+            start_time=attempt.start_time,
+            end_time=attempt.end_time,
+            line_number=attempt.line_number,
+            number=attempt.fax_number,
+            remote_id=attempt.remote_id,
+            result=attempt.call_result,
+        )
+    )
+
+
+def pages_done(attempt: Attempt, now: datetime) -> int:
+    if attempt.connect_time is None or now <= attempt.connect_time:
+        return 0
+    elapsed = (now - attempt.connect_time).total_seconds()
+    return min(attempt.pages_planned, int(elapsed // attempt.page_seconds))
+
+
+def current_page(attempt: Attempt, now: datetime) -> int:
+    """The page on the wire at ``now`` (1-based; 0 before connecting)."""
+    if attempt.connect_time is None or now < attempt.connect_time:
+        return 0
+    return min(max(attempt.pages_planned, 1), pages_done(attempt, now) + 1)
+
+
+def remote_id_for(fax_number: str) -> str:
+    """The far end's station id (CSID): its number, digits only, as fax machines usually announce it."""
+    digits = "".join(c for c in fax_number if c.isdigit())
+    return digits[-20:]

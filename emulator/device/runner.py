@@ -1,0 +1,67 @@
+"""The background runner: sleeps until the clock reaches the queue's next due transition, then runs it.
+
+Under the manual clock it only waits: time moves when a client advances it, and the advance runs the transitions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime
+
+from emulator.clock import Clock
+from emulator.device.queue import Queue
+
+log = logging.getLogger("emulator.queue")
+MAX_NAP = 2.0  # wall seconds: re-read the schedule at least this often (clock changes, new faxes)
+
+
+class Runner:
+    def __init__(self, queue: Queue, clock: Clock) -> None:
+        self.queue = queue
+        self.clock = clock
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake: asyncio.Event | None = None
+        self._task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        self._task = asyncio.create_task(self._run(), name="fax-queue")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    def nudge(self) -> None:
+        """Something changed (a fax scheduled, the clock switched): look at the schedule again. Thread-safe."""
+        if self._loop is not None and self._wake is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    def _next_due(self) -> datetime | None:
+        with self.queue.db.read() as session:
+            return self.queue.next_due(session, self.clock.now())
+
+    async def _run(self) -> None:
+        assert self._wake is not None
+        while True:
+            try:
+                due = await asyncio.to_thread(self._next_due)
+                wait = None if due is None else self.clock.wall_seconds_until(due)
+                timeout = MAX_NAP if wait is None else min(wait, MAX_NAP)
+                if wait is None and self.clock.manual:
+                    timeout = None
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=timeout)
+                self._wake.clear()
+                if not self.clock.manual:
+                    await asyncio.to_thread(self.queue.run_until, self.clock.now())
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a failing transition must not stop the box; it is retried on the next turn
+                log.exception("fax queue step failed")
+                await asyncio.sleep(MAX_NAP)

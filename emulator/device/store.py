@@ -1,0 +1,50 @@
+"""Where documents live on disk: ``<data-dir>/documents/faxes/FAXKEY/`` and ``…/incoming`` for uploads in flight."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+
+def faxkey_text(fax_id: int) -> str:
+    return f"{fax_id:08X}"
+
+
+def entrykey_text(number: int) -> str:
+    return f"{number:04X}"
+
+
+class DocumentStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def fax_dir(self, fax_id: int) -> Path:
+        return self.root / "faxes" / faxkey_text(fax_id)
+
+    def attachment_raw(self, fax_id: int, position: int) -> Path:
+        return self.fax_dir(fax_id) / f"attachment-{position}.bin"
+
+    def attachment_pdf(self, fax_id: int, position: int) -> Path:
+        return self.fax_dir(fax_id) / f"attachment-{position}.pdf"
+
+    def cover(self, fax_id: int, number: int) -> Path:
+        return self.fax_dir(fax_id) / f"cover-{entrykey_text(number)}.pdf"
+
+    def preview(self, fax_id: int, number: int) -> Path:
+        return self.fax_dir(fax_id) / f"{faxkey_text(fax_id)}-{entrykey_text(number)}.pdf"
+
+    def incoming_file(self) -> Path:
+        """A new empty file for an upload being received (moved into place once the fax is stored)."""
+        folder = self.root / "incoming"
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(dir=folder, suffix=".part")
+        os.close(handle)
+        return Path(name)
+
+    def clear_incoming(self) -> None:
+        shutil.rmtree(self.root / "incoming", ignore_errors=True)
+
+    def clear(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)

@@ -1,0 +1,132 @@
+"""Taking in a ``schedule_fax``: the body is spooled to disk while it arrives (capped by the model's request size),
+parsed with attachment content decoded straight into files, so a 36 MB request is never held several times in
+memory. External attachments are fetched here, with a timeout and a size cap."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import httpx
+from starlette.requests import Request
+
+from emulator.wire import FFWSError, XNode, parse_xml
+
+SPOOL_IN_MEMORY = 1024 * 1024
+DECODE_CHUNK = 4 * 1024 * 1024  # characters of base64 decoded at a time
+
+
+class TooLarge(FFWSError):
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"Request Entity Too Large: the limit is {limit} bytes")
+
+
+async def spool_body(request: Request, limit: int) -> IO[bytes]:
+    """The request body in a temporary file (in memory while small); 413 as soon as it passes ``limit``."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise TooLarge(limit)
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115 - handed to the caller
+    size = 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise TooLarge(limit)
+            spool.write(chunk)
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    return spool
+
+
+@dataclass
+class Blob:
+    """An attachment's bytes, stored in a file; ``error`` says why they could not be decoded or fetched."""
+
+    path: Path
+    size: int = 0
+    sha256: str = ""
+    error: str = ""
+    content_type: str = ""  # as announced by the server of an external attachment
+
+    def discard(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+@dataclass
+class Blobs:
+    """Every blob made while taking in one request, so that a refused request leaves no file behind."""
+
+    new_file: object
+    made: list[Blob] = field(default_factory=list)
+
+    def create(self) -> Blob:
+        blob = Blob(self.new_file())  # type: ignore[operator]
+        self.made.append(blob)
+        return blob
+
+    def discard(self) -> None:
+        for blob in self.made:
+            blob.discard()
+
+
+def decode_base64_into(text: str, blob: Blob) -> Blob:
+    """Decode base64 (white space anywhere tolerated) into the blob's file, chunk by chunk."""
+    digest = hashlib.sha256()
+    carry = ""
+    with blob.path.open("wb") as out:
+        try:
+            for start in range(0, len(text), DECODE_CHUNK):
+                chunk = carry + "".join(text[start : start + DECODE_CHUNK].split())
+                usable = len(chunk) - len(chunk) % 4
+                data = base64.b64decode(chunk[:usable], validate=True)
+                carry = chunk[usable:]
+                out.write(data)
+                digest.update(data)
+                blob.size += len(data)
+            if carry:
+                raise binascii.Error("incomplete final group")
+        except (binascii.Error, ValueError):
+            blob.error = "invalid base64 content"
+    blob.sha256 = digest.hexdigest()
+    return blob
+
+
+def parse_schedule_fax(body: IO[bytes], blobs: Blobs) -> XNode:
+    """Parse the body; each ``content`` element's text goes into a blob (node.ref) instead of the tree."""
+
+    def content_sink(text: str) -> Blob:
+        return decode_base64_into(text, blobs.create())
+
+    return parse_xml(body, root="schedule_fax", sinks={"content": content_sink}, huge=True)
+
+
+def fetch_external(url: str, blob: Blob, *, timeout: float, limit: int) -> Blob:
+    """Fetch an external attachment (the client asked for it) into the blob; failures are recorded in blob.error."""
+    digest = hashlib.sha256()
+    try:
+        with httpx.stream("GET", url, timeout=timeout, follow_redirects=True) as response:
+            if response.status_code != 200:
+                blob.error = f"could not fetch {url}: HTTP {response.status_code}"
+                return blob
+            blob.content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+            with blob.path.open("wb") as out:
+                for chunk in response.iter_bytes():
+                    blob.size += len(chunk)
+                    if blob.size > limit:
+                        blob.error = f"could not fetch {url}: larger than {limit} bytes"
+                        return blob
+                    out.write(chunk)
+                    digest.update(chunk)
+    except (httpx.HTTPError, ValueError) as exc:
+        blob.error = f"could not fetch {url}: {exc.__class__.__name__}"
+        return blob
+    blob.sha256 = digest.hexdigest()
+    return blob

@@ -1,0 +1,170 @@
+"""Faxing (01-faxing): schedule, view, abort and reschedule fax entries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import IO
+
+from fastapi import Request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import QueryParams
+from starlette.responses import Response
+
+from emulator.catalogue import device
+from emulator.device.models import Attempt, FaxEntry
+from emulator.ffws.auth import Caller
+from emulator.ffws.http import CurrentCaller, base_url, get_box
+from emulator.ffws.ofax import service
+from emulator.ffws.ofax.intake import Blobs, parse_schedule_fax, spool_body
+from emulator.ffws.ofax.wire import fax_entry_element, read_schedule_fax
+from emulator.wire import Elem, FFWSError
+from emulator.wire.errors import invalid
+from emulator.wire.response import empty_response, xml_response
+from emulator.wire.times import parse_time
+
+CLASSES = ("pending", "sending", "complete")
+
+
+def _schedule(request: Request, caller: Caller, body: IO[bytes]) -> list[Elem]:
+    box = get_box(request)
+    blobs = Blobs(box.store.incoming_file)
+    try:
+        fax = read_schedule_fax(parse_schedule_fax(body, blobs))
+        intake = box.intake()
+        service.check_attachments(fax, intake, blobs)
+        with box.db.transaction() as session:
+            entries = service.schedule_fax(session, caller, fax, intake, box.clock.now())
+            elements = [fax_entry_element(e, base_url(request), box.zone) for e in entries]
+    finally:
+        blobs.discard()  # whatever was not moved into the fax's folder
+        body.close()
+    box.runner.nudge()
+    return elements
+
+
+@device.route("POST", "/ofax", status_code=201)
+@device.route("POST", "/ofax/", status_code=201)
+async def schedule_fax(request: Request, caller: CurrentCaller) -> Response:
+    """Schedule a fax: one entry per recipient; 201 with message Success."""
+    body = await spool_body(request, get_box(request).profile.max_request_bytes)
+    elements = await run_in_threadpool(_schedule, request, caller, body)
+    return xml_response("Success", elements, status=201)
+
+
+def _flag(params: QueryParams, name: str) -> bool:
+    raw = (params.get(name) or "false").strip().lower()
+    if raw not in ("true", "false"):
+        raise invalid(name, "must be true or false")
+    return raw == "true"
+
+
+def _render(request: Request, session: Session, entries: list[FaxEntry]) -> Response:
+    box = get_box(request)
+    with_info = _flag(request.query_params, "include_modem_info")
+    base = base_url(request)
+    elements = []
+    for entry in entries:
+        info = last_finished_attempt(session, entry.id) if with_info else None
+        elements.append(fax_entry_element(entry, base, box.zone, info, box.profile.line_word))
+    return xml_response("Success", elements)
+
+
+def last_finished_attempt(session: Session, entry_id: int) -> Attempt | None:
+    stmt = select(Attempt).where(Attempt.entry_id == entry_id, Attempt.finished.is_(True)).order_by(Attempt.id.desc())
+    return session.scalars(stmt).first()
+
+
+@device.route("GET", "/ofax")
+def view_fax_entries(request: Request, caller: CurrentCaller) -> Response:
+    """The caller's fax entries (all users' with all_users=true for an admin); class, complete_limit."""
+    params = request.query_params
+    klass = params.get("class") or None
+    if klass is not None and klass not in CLASSES:
+        raise invalid("class", "must be one of " + ", ".join(CLASSES))
+    raw_limit = (params.get("complete_limit") or "10").strip()
+    if not raw_limit.isdigit():
+        raise invalid("complete_limit", "not a number")
+    all_users = _flag(params, "all_users")
+    with get_box(request).db.read() as session:
+        entries = service.list_entries(session, caller, all_users, klass, int(raw_limit))
+        return _render(request, session, entries)
+
+
+@device.route("GET", "/ofax/{faxkey}")
+def view_fax(faxkey: str, request: Request, caller: CurrentCaller) -> Response:
+    """Every entry of one fax."""
+    with get_box(request).db.read() as session:
+        entries = service.visible_entries(session, caller, faxkey, None)
+        if not entries:
+            raise FFWSError(404, service.FAX_NOT_FOUND)
+        return _render(request, session, entries)
+
+
+@device.route("GET", "/ofax/{faxkey}/{entrykey}")
+def view_fax_entry(faxkey: str, entrykey: str, request: Request, caller: CurrentCaller) -> Response:
+    """One fax entry."""
+    with get_box(request).db.read() as session:
+        entries = service.visible_entries(session, caller, faxkey, entrykey)
+        if not entries:
+            raise FFWSError(404, service.ENTRY_NOT_FOUND)
+        return _render(request, session, entries)
+
+
+def _abort(request: Request, caller: Caller, faxkey: str, entrykey: str | None) -> Response:
+    box = get_box(request)
+    with box.db.transaction() as session:
+        service.abort_entries(session, caller, box.queue, faxkey, entrykey, box.clock.now())
+    box.runner.nudge()
+    return empty_response(202)
+
+
+@device.route("DELETE", "/ofax")
+@device.route("DELETE", "/ofax/")
+def abort_nothing(request: Request, caller: CurrentCaller) -> Response:
+    """No key: nothing is aborted (400), never every fax."""
+    raise FFWSError(400, service.NOT_ABORTED)
+
+
+@device.route("DELETE", "/ofax/{faxkey}")
+def abort_fax(faxkey: str, request: Request, caller: CurrentCaller) -> Response:
+    """Abort every entry of a fax that is not final yet; 202, no body."""
+    return _abort(request, caller, faxkey, None)
+
+
+@device.route("DELETE", "/ofax/{faxkey}/{entrykey}")
+def abort_fax_entry(faxkey: str, entrykey: str, request: Request, caller: CurrentCaller) -> Response:
+    """Abort one entry (a sending line hangs up); 202, no body."""
+    return _abort(request, caller, faxkey, entrykey)
+
+
+def _when(request: Request) -> datetime:
+    raw = (request.query_params.get("at") or "now").strip()
+    if raw.lower() == "now":
+        return get_box(request).clock.now()
+    try:
+        return parse_time(raw)  # UTC, like the box's own clock
+    except ValueError:
+        raise invalid("at", "expected now or YYYY-MM-DDTHH:MM:SS (UTC)") from None
+
+
+def _reschedule(request: Request, caller: Caller, faxkey: str, entrykey: str | None) -> Response:
+    box = get_box(request)
+    when = _when(request)
+    with box.db.transaction() as session:
+        service.reschedule_entries(session, caller, box.queue, faxkey, entrykey, when)
+    box.runner.nudge()
+    return empty_response(202)
+
+
+@device.route("PUT", "/ofax/{faxkey}/{entrykey}")
+def reschedule_fax_entry(faxkey: str, entrykey: str, request: Request, caller: CurrentCaller) -> Response:
+    """Send an entry again at ?at=now|YYYY-MM-DDTHH:MM:SS (UTC); 202, no body."""
+    return _reschedule(request, caller, faxkey, entrykey)
+
+
+@device.route("PUT", "/ofax/{faxkey}")
+def reschedule_fax(faxkey: str, request: Request, caller: CurrentCaller) -> Response:
+    """Send every entry of a fax again (entries sending or preprocessing are skipped); 202."""
+    return _reschedule(request, caller, faxkey, None)

@@ -1,0 +1,172 @@
+"""``schedule_fax`` in (09 §9.2, liberal as 13-client-contract R5–R11) and ``fax_entry`` out (09 §9.3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from emulator.device.models import Attempt, FaxEntry
+from emulator.device.store import entrykey_text, faxkey_text
+from emulator.ffws.fields import Bool, Choice, Field, Int, Text, read_fields
+from emulator.ffws.ofax.intake import Blob
+from emulator.ffws.users.wire import RECEIPT_ATTACHMENTS, RECEIPTS
+from emulator.wire import Elem, XNode, el
+from emulator.wire.errors import invalid
+from emulator.wire.times import format_time, parse_time
+
+PARTY_FIELDS: dict[str, Field] = {
+    "name": Text(),
+    "organization": Text(),
+    "phone_number": Text(),
+    "fax_number": Text(),
+    "email_address": Text(),
+}
+COVER_FIELDS: dict[str, Field] = {
+    "url": Text(max_length=2048),
+    "enabled": Bool(),
+    "subject": Text(),
+    "comments": Text(4000),
+}
+NUMBER_FIELDS: dict[str, Field] = {
+    "max_tries": Int(1, 99),
+    "priority": Int(0, 9),
+    "try_interval": Int(0, 86400),
+    "receipt": Choice(RECEIPTS),
+    "receipt_attachment": Choice(RECEIPT_ATTACHMENTS),
+}
+
+
+@dataclass
+class AttachmentIn:
+    name: str
+    location: str
+    content_type: str
+    encoding: str
+    url: str
+    blob: Blob | None
+
+
+@dataclass
+class ScheduleFax:
+    cover: dict[str, Any] | None  # None: no cover_page element at all
+    sender: dict[str, Any]
+    recipients: list[dict[str, Any]]
+    attachments: list[AttachmentIn]
+    options: dict[str, Any]
+    schedule_all_at: datetime | None
+    blobs: list[Blob] = field(default_factory=list)
+
+
+def _attachment(node: XNode, position: int) -> AttachmentIn:
+    name = (node.value("name") or "").strip() or f"attachment{position}"
+    content = node.get("content")
+    return AttachmentIn(
+        name=name,
+        location=(node.value("location") or "inline").strip().lower(),
+        content_type=(node.value("content_type") or "").split(";")[0].strip().lower(),
+        encoding=(node.value("content_transfer_encoding") or "base64").strip().lower(),
+        url=(node.value("url") or "").strip(),
+        blob=content.ref if content is not None else None,
+    )
+
+
+def read_schedule_fax(node: XNode) -> ScheduleFax:
+    cover_node = node.get("cover_page")
+    sender_node = node.get("sender")
+    when = (node.value("schedule_all_at") or "").strip()
+    try:
+        schedule_all_at = parse_time(when) if when else None
+    except ValueError:
+        raise invalid("schedule_all_at", "expected YYYY-MM-DDTHH:MM:SS") from None
+    return ScheduleFax(
+        cover=read_fields(cover_node, COVER_FIELDS) if cover_node is not None else None,
+        sender=read_fields(sender_node, PARTY_FIELDS) if sender_node is not None else {},
+        recipients=[read_fields(r, PARTY_FIELDS) for r in node.all("recipient")],
+        attachments=[_attachment(a, i) for i, a in enumerate(node.all("attachment"), start=1)],
+        options=read_fields(node, NUMBER_FIELDS),
+        schedule_all_at=schedule_all_at,
+    )
+
+
+# -- fax_entry out -------------------------------------------------------------------------------------------------
+def fax_url(base: str, fax_id: int) -> str:
+    return f"{base}/ofax/{faxkey_text(fax_id)}"
+
+
+def entry_url(base: str, entry: FaxEntry) -> str:
+    return f"{fax_url(base, entry.fax_id)}/{entrykey_text(entry.number)}"
+
+
+def fax_entry_element(
+    entry: FaxEntry, base: str, zone: ZoneInfo, modem_info: Attempt | None = None, line_word: str = "modem"
+) -> Elem:
+    fax = entry.fax
+    children: list[Elem] = [
+        el("fax_entry_url", entry_url(base, entry)),
+        el("fax_url", fax_url(base, fax.id)),
+        el("state", entry.state),
+        el("schedule_message", entry.schedule_message),
+        el("created", format_time(fax.created, zone)),
+        el("stime", format_time(entry.stime, zone)),
+        el("try_number", entry.try_number),
+        el("agent", fax.agent),
+        el("preview", f"{base}/data/preview/{faxkey_text(fax.id)}-{entrykey_text(entry.number)}.pdf"),
+        el(
+            "cover_page",
+            [
+                el("enabled", fax.cover_enabled),
+                el("url", f"{base}/data/cover_pages/{fax.cover_name}" if fax.cover_enabled else ""),
+                el("subject", fax.subject),
+                el("comments", fax.comments),
+            ],
+        ),
+        el(
+            "sender",
+            [
+                el("username", fax.owner),
+                el("name", fax.sender_name),
+                el("organization", fax.sender_organization),
+                el("phone_number", fax.sender_phone_number),
+                el("fax_number", fax.sender_fax_number),
+                el("email_address", fax.sender_email_address),
+            ],
+        ),
+        el(
+            "recipient",
+            [
+                el("name", entry.recipient_name),
+                el("organization", entry.recipient_organization),
+                el("fax_number", entry.recipient_fax_number),
+                el("phone_number", entry.recipient_phone_number),
+            ],
+        ),
+        el("max_tries", fax.max_tries),
+        el("priority", fax.priority),
+        el("try_interval", fax.try_interval),
+        el("receipt", fax.receipt),
+        el("receipt_attachment", fax.receipt_attachment),
+        el("pages", entry.pages),
+        el("approver", entry.approver),
+        el("approval_time", format_time(entry.approval_time, zone)),
+    ]
+    if modem_info is not None:
+        children += modem_info_elements(modem_info, zone, line_word)
+    return el("fax_entry", children)
+
+
+def modem_info_elements(attempt: Attempt, zone: ZoneInfo, line_word: str) -> list[Elem]:
+    """Details of the last finished try (names beyond init_time and connect_time are the emulator's, Q-FAX-1)."""
+    elapsed = int((attempt.end_time - attempt.start_time).total_seconds())
+    return [
+        el("init_time", format_time(attempt.start_time, zone)),
+        el("connect_time", format_time(attempt.connect_time, zone)),
+        el("disconnect_time", format_time(attempt.end_time, zone)),
+        el("elapsed_time", elapsed),
+        el(f"{line_word}_number", attempt.line_number),
+        el("baud_rate", attempt.baud_rate or ""),
+        el("remote_id", attempt.remote_id),
+        el("pages_sent", attempt.pages_sent),
+        el("result", attempt.result),
+    ]
