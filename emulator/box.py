@@ -14,6 +14,9 @@ from emulator import paths
 from emulator.clock import Clock, wall_now
 from emulator.db import Database
 from emulator.db.migrate import upgrade
+from emulator.device import config
+from emulator.device.inbound import InboundLine
+from emulator.device.lines import LineState, line_states
 from emulator.device.models import ClockState
 from emulator.device.outcomes import load_rules, outcome_for
 from emulator.device.preprocess import Preprocessor
@@ -37,11 +40,13 @@ class Box:
         self.random = RandomSource(settings.seed)
         self.auth = Authenticator(self.db, Passwords(settings.argon2_time_cost, settings.argon2_memory_kib))
         self.fixtures = paths.fixtures_dir()
+        self.started_at = self.clock.now()
         self.profile = PROFILES[settings.model]
         self.store = DocumentStore(settings.documents_dir)
         self.rules = load_rules(self.fixtures / "outcomes.json")
         self.preprocessor = Preprocessor(self.store, self.cover_pages_dir, self.zone)
-        self.queue = Queue(self.db, self.clock, self.preprocessor, self.enabled_lines)
+        self.inbound = InboundLine(settings.documents_dir)
+        self.queue = Queue(self.db, self.clock, self.preprocessor, self.enabled_lines, self.inbound)
         self.runner = Runner(self.queue, self.clock)
         self.queue.on_change = self.runner.nudge
         self.ready = False
@@ -81,8 +86,15 @@ class Box:
         return sorted(p.name for p in self.cover_pages_dir.glob("*.pdf"))
 
     def enabled_lines(self, session: Session) -> list[int]:
-        """The line numbers (modems or SIP channels) the queue may use."""
-        return list(range(1, self.settings.line_count + 1))
+        """The line numbers (modems or SIP channels) in service: the queue uses only these."""
+        return config.enabled_lines(session, self.settings.line_count, self.profile.is_ip)
+
+    def line_states(self, session: Session) -> list[LineState]:
+        """Every line as it is at this emulated instant."""
+        enabled = self.enabled_lines(session)
+        return line_states(
+            session, self.clock.now(), self.settings.line_count, enabled, self.profile.is_ip, self.inbound
+        )
 
     def advance(self, seconds: float) -> int:
         """Move emulated time forward, running every transition due on the way, in order."""
@@ -112,4 +124,4 @@ class Box:
 
     def global_list_open(self, session: Session) -> bool:
         """May non-admin users write the global phone book? (device setting global_contacts_status)."""
-        return False
+        return bool(config.read_setting(session, "global_contacts_status")["non_admin_can_add"])

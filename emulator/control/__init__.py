@@ -2,3 +2,4 @@
 
 from emulator.control import clock as _clock  # noqa: F401
 from emulator.control import health as _health  # noqa: F401
+from emulator.control import inbound as _inbound  # noqa: F401

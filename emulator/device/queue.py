@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from emulator.clock import Clock
 from emulator.db import Database
 from emulator.device import models as m
+from emulator.device.inbound import InboundLine
 from emulator.device.models import Attempt, Call, ClockState, FaxEntry
 from emulator.device.outcomes import plan_try
 from emulator.device.preprocess import Preprocessor
@@ -32,13 +33,13 @@ class Queue:
         clock: Clock,
         preprocessor: Preprocessor,
         lines: Callable[[Session], list[int]],
-        busy_lines: Callable[[Session, datetime], set[int]] | None = None,
+        inbound: InboundLine,
     ) -> None:
         self.db = db
         self.clock = clock
         self.preprocessor = preprocessor
+        self.inbound = inbound
         self._lines = lines
-        self._other_busy = busy_lines or (lambda _s, _t: set())
         self._lock = threading.RLock()
         self.transitions = 0
         self.on_change: Callable[[], None] = lambda: None
@@ -46,7 +47,7 @@ class Queue:
     # -- when is the next thing due --------------------------------------------------------------------------
     def free_lines(self, session: Session, now: datetime) -> list[int]:
         busy = set(session.scalars(select(Attempt.line_number).where(Attempt.finished.is_(False))))
-        busy |= self._other_busy(session, now)
+        busy |= self.inbound.busy_lines(session)
         return [n for n in self._lines(session) if n not in busy]
 
     def next_due(self, session: Session, now: datetime) -> datetime | None:
@@ -54,7 +55,7 @@ class Queue:
             stmt = select(func.min(FaxEntry.due_at)).where(FaxEntry.state.in_(states))
             return session.scalar(stmt)
 
-        candidates = [earliest(m.PREPROCESSING, m.SENDING)]
+        candidates = [earliest(m.PREPROCESSING, m.SENDING), self.inbound.next_due(session)]
         if self.free_lines(session, now):
             candidates.append(earliest(m.PENDING))
         due = [c for c in candidates if c is not None]
@@ -83,7 +84,7 @@ class Queue:
         return done
 
     def _step(self, session: Session, now: datetime) -> int:
-        count = 0
+        count = self.inbound.finish_due(session, now)
         for entry in self._due(session, now, m.SENDING):
             self._finish_try(session, entry, now)
             count += 1

@@ -44,6 +44,18 @@ def merge_pdfs(parts: list[Path], dst: Path) -> int:
         return len(writer.pages)
 
 
+def first_pages(src: Path, count: int, dst: Path) -> int:
+    """The first ``count`` pages of ``src`` into ``dst`` (a fax whose line dropped); returns the pages written."""
+    with open_pdf(src) as reader, atomic_output(dst) as tmp:
+        writer = PdfWriter()
+        with reraise_as_conversion_error("not a valid PDF"):
+            for page in list(reader.pages)[:count]:
+                writer.add_page(page)
+        with reraise_as_conversion_error("cannot write PDF"):
+            writer.write(tmp)
+        return len(writer.pages)
+
+
 def placeholder_fax_pdf(pages: int, title: str, dst: Path) -> int:
     """Generate ``pages`` simple fax-like pages, for simulated received faxes known only by their page count.
 

@@ -7,6 +7,7 @@ text means the empty string.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +15,9 @@ from emulator.wire import FFWSError, XNode
 from emulator.wire.errors import invalid
 
 MAX_TEXT = 255
+# IDs in paths and URLs: ASCII digits only (str.isdigit() also accepts "²" and "١"), and few enough to fit the
+# database's 64-bit integer; anything else names no record.
+_ID = re.compile(r"[0-9]{1,18}")
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,11 @@ def require(values: dict[str, Any], spec: dict[str, Field]) -> None:
     for name, field in spec.items():
         if isinstance(field, Text) and field.required and not str(values.get(name, "")).strip():
             raise invalid(name, "empty")
+
+
+def parse_id(raw: str) -> int | None:
+    """A record ID as the device writes it in URLs (``6``, ``0042``); None for anything else."""
+    return int(raw) if _ID.fullmatch(raw) else None
 
 
 def not_found(message: str) -> FFWSError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import Select
@@ -9,18 +10,22 @@ from starlette.datastructures import QueryParams
 
 from emulator.wire.errors import invalid
 
+# Plain ASCII decimals only (int() would also take "1_0" and "١"). Larger counts mean "all": they are capped so the
+# database never sees a number it cannot store.
+_COUNT = re.compile(r"-?[0-9]+")
+MAX_COUNT = 2**31 - 1
+
 
 def _count(params: QueryParams, name: str) -> int | None:
     raw = params.get(name)
     if raw is None or not raw.strip():
         return None
-    try:
-        value = int(raw.strip(), 10)
-    except ValueError:
-        raise invalid(name, "not a number") from None
-    if value < 0:
+    text = raw.strip()
+    if not _COUNT.fullmatch(text):
+        raise invalid(name, "not a number")
+    if text.startswith("-"):
         raise invalid(name, "must not be negative")
-    return value
+    return min(int(text), MAX_COUNT)
 
 
 def _like_pattern(text: str) -> str:

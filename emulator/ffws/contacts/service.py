@@ -11,6 +11,7 @@ from emulator.ffws.auth import Caller, require_change, require_view
 from emulator.ffws.contacts.models import GLOBAL_OWNER, Contact
 from emulator.ffws.contacts.wire import CONTACT_FIELDS
 from emulator.ffws.fields import not_found, require
+from emulator.ffws.fields import parse_id as parse_key
 from emulator.ffws.groups.models import GroupMember
 from emulator.ffws.listing import ListQuery
 from emulator.ffws.users.service import NO_USER, find_user
@@ -26,9 +27,10 @@ def check_owner(session: Session, owner: str, message: str = NO_USER) -> None:
 
 
 def parse_id(raw: str, message: str) -> int:
-    if not raw.isdigit():
+    key = parse_key(raw)
+    if key is None:
         raise not_found(message)
-    return int(raw)
+    return key
 
 
 def list_contacts(session: Session, caller: Caller, owner: str, query: ListQuery) -> list[Contact]:

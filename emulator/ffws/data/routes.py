@@ -55,3 +55,19 @@ def view_cover_page_file(name: str, request: Request, caller: CurrentCaller) -> 
     if name not in box.cover_page_names():
         raise FFWSError(404, "Cover page not found.")
     return pdf_response(box.cover_pages_dir / name)
+
+
+@device.route("GET", "/data/inbound/{name}", provenance="reconstructed")
+def view_received_fax(name: str, request: Request, caller: CurrentCaller) -> Response:
+    """A received fax (PDF): an admin, or a user it was routed to."""
+    from emulator.device.inbound import InboundFax
+
+    box = get_box(request)
+    raw = name[:-4] if name.lower().endswith(".pdf") else ""
+    with box.db.read() as session:
+        fax = session.get(InboundFax, int(raw)) if raw.isdigit() else None
+        if fax is None or not fax.finished or not fax.has_document:
+            raise FFWSError(404, "Received fax not found.")
+        if not (caller.is_admin or caller.username in fax.recipient.split(",")):
+            raise FFWSError(403, "Authenticated user does not have permission to view this fax.")
+    return pdf_response(box.inbound.document(fax.id))

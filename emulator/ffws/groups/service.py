@@ -12,6 +12,7 @@ from emulator.ffws.auth import Caller, require_change, require_view
 from emulator.ffws.contacts.models import GLOBAL_OWNER, Contact
 from emulator.ffws.contacts.service import check_owner, parse_id
 from emulator.ffws.fields import not_found, require
+from emulator.ffws.fields import parse_id as parse_key
 from emulator.ffws.groups.models import ContactGroup, GroupMember
 from emulator.ffws.groups.wire import GROUP_FIELDS
 from emulator.ffws.listing import ListQuery
@@ -19,7 +20,7 @@ from emulator.wire.errors import invalid
 
 NO_GROUP = "No group found with that username."
 NO_GROUP_FOR = "No group found for that username."
-_CONTACT_PATH = re.compile(r"(?:^|/)ffws/v1/contacts/([^/?#]+)/(\d+)/?$")
+_CONTACT_PATH = re.compile(r"(?:^|/)ffws/v1/contacts/([^/?#]+)/([^/?#]+)/?$")
 
 
 def list_groups(session: Session, caller: Caller, owner: str, query: ListQuery) -> list[ContactGroup]:
@@ -47,7 +48,8 @@ def _resolve_members(session: Session, owner: str, urls: list[str]) -> list[Cont
     contacts = []
     for url in urls:
         match = _CONTACT_PATH.search(url.split("?", 1)[0])
-        contact = session.get(Contact, int(match.group(2))) if match else None
+        key = parse_key(match.group(2)) if match else None
+        contact = session.get(Contact, key) if key is not None else None
         if contact is None or contact.owner != match.group(1) or contact.owner not in (owner, GLOBAL_OWNER):
             raise invalid("contact", f"{url} names no contact of {owner} or of the global list")
         contacts.append(contact)

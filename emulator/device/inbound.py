@@ -1,0 +1,163 @@
+"""Simulated received faxes: a call arrives, takes a free line for its emulated duration, is routed, and lands in
+the inbound log with its document. With every line busy the caller hears busy and only the call log remembers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import Boolean, DateTime, Integer, String, Text, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from emulator import documents
+from emulator.db.base import Base
+from emulator.device.config import InboundRoute
+from emulator.device.models import Call
+from emulator.device.outcomes import DIAL_SECONDS, PAGE_SECONDS
+
+INBOUND_RESULTS = ("success", "failure", "partial")
+RESULT_MESSAGES = {
+    "success": "Fax received",
+    "failure": "Reception failed: no pages received",
+    "partial": "Reception incomplete: the line dropped",
+}
+
+
+class InboundFax(Base):
+    __tablename__ = "inbound_faxes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    start_time: Mapped[datetime] = mapped_column(DateTime, index=True)
+    connect_time: Mapped[datetime] = mapped_column(DateTime)
+    end_time: Mapped[datetime] = mapped_column(DateTime, index=True)
+    line_number: Mapped[int] = mapped_column(Integer)
+    remote_id: Mapped[str] = mapped_column(String(64), default="")
+    caller_id: Mapped[str] = mapped_column(String(64), default="")
+    extension: Mapped[str] = mapped_column(String(15), default="")
+    recipient: Mapped[str] = mapped_column(Text, default="")  # usernames the route delivers to, comma-separated
+    pages_planned: Mapped[int] = mapped_column(Integer)
+    pages: Mapped[int] = mapped_column(Integer)  # pages received once finished
+    result: Mapped[str] = mapped_column(String(16))
+    has_document: Mapped[bool] = mapped_column(Boolean, default=False)
+    finished: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+
+
+@dataclass(frozen=True)
+class Arrival:
+    remote_id: str = ""
+    caller_id: str = ""
+    extension: str = ""
+    line: int | None = None
+    pages: int = 1
+    result: str = "success"
+
+
+def route_recipient(session: Session, extension: str, line: int) -> str:
+    """12.3: a global route wins; else the recipient route of the dialled digits; else the line's; else admin."""
+    routes = list(session.scalars(select(InboundRoute).order_by(InboundRoute.id)))
+    chosen = next((r for r in routes if r.type == "global"), None)
+    chosen = chosen or next(
+        (r for r in routes if r.type == "recipient" and extension and r.extension == extension), None
+    )
+    chosen = chosen or next((r for r in routes if r.type == "line" and r.line_number == line), None)
+    if chosen is None:
+        return "admin"
+    return ",".join(d.value for d in chosen.destinations if d.type == "user")
+
+
+def received_pages(arrival: Arrival) -> int:
+    if arrival.result == "failure":
+        return 0
+    if arrival.result == "partial":
+        return max(1, arrival.pages // 2) if arrival.pages > 1 else 0
+    return arrival.pages
+
+
+class InboundLine:
+    """The inbound side of the line pool, as an event source of the queue."""
+
+    def __init__(self, documents_dir: Path) -> None:
+        self.documents_dir = documents_dir
+
+    def document(self, fax_id: int) -> Path:
+        return self.documents_dir / "inbound" / f"{fax_id}.pdf"
+
+    def busy_lines(self, session: Session) -> set[int]:
+        return set(session.scalars(select(InboundFax.line_number).where(InboundFax.finished.is_(False))))
+
+    def next_due(self, session: Session) -> datetime | None:
+        return session.scalar(select(func.min(InboundFax.end_time)).where(InboundFax.finished.is_(False)))
+
+    def arrive(self, session: Session, arrival: Arrival, free: list[int], now: datetime) -> InboundFax | Call:
+        """A call comes in: it takes a line (the one asked for, or the first free one) or gets busy."""
+        line = arrival.line if arrival.line is not None else (free[0] if free else None)
+        if line is None or line not in free:
+            call = Call(
+                direction="inbound",
+                start_time=now,
+                end_time=now,
+                line_number=line or 0,
+                number=arrival.caller_id,
+                remote_id=arrival.remote_id,
+                result="busy",
+            )
+            session.add(call)
+            session.flush()
+            return call
+        connect = now + timedelta(seconds=DIAL_SECONDS)
+        pages = received_pages(arrival)
+        end = connect + timedelta(seconds=PAGE_SECONDS * max(pages, 1 if arrival.result != "failure" else 0))
+        fax = InboundFax(
+            start_time=now,
+            connect_time=connect,
+            end_time=end,
+            line_number=line,
+            remote_id=arrival.remote_id,
+            caller_id=arrival.caller_id,
+            extension=arrival.extension,
+            recipient=route_recipient(session, arrival.extension, line),
+            pages_planned=arrival.pages,
+            pages=pages,
+            result=arrival.result,
+            has_document=pages > 0,
+        )
+        session.add(fax)
+        session.flush()
+        return fax
+
+    def finish_due(self, session: Session, now: datetime) -> int:
+        stmt = select(InboundFax).where(InboundFax.finished.is_(False), InboundFax.end_time <= now)
+        count = 0
+        for fax in session.scalars(stmt.order_by(InboundFax.end_time, InboundFax.id)):
+            fax.finished = True
+            session.add(
+                Call(
+                    direction="inbound",
+                    owner=fax.recipient,
+                    start_time=fax.start_time,
+                    end_time=fax.end_time,
+                    line_number=fax.line_number,
+                    number=fax.caller_id,
+                    remote_id=fax.remote_id,
+                    result="fax" if fax.result != "failure" else "failed",
+                )
+            )
+            count += 1
+        return count
+
+    def pages_so_far(self, fax: InboundFax, now: datetime) -> int:
+        if now < fax.connect_time:
+            return 0
+        return min(fax.pages, int((now - fax.connect_time).total_seconds() // PAGE_SECONDS) + 1)
+
+    def store_document(self, fax: InboundFax, pdf: Path | None) -> None:
+        """The received document: the sender's pages (only those received) or generated ones."""
+        if not fax.has_document:
+            return
+        target = self.document(fax.id)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if pdf is None:
+            documents.placeholder_fax_pdf(fax.pages, f"Fax from {fax.remote_id or fax.caller_id or 'unknown'}", target)
+        else:
+            documents.first_pages(pdf, fax.pages, target)

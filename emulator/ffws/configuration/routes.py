@@ -1,0 +1,170 @@
+"""FaxFinder configuration (12.3–12.4): inbound routes and device settings. Admin-only, except that any user may
+read global_contacts_status."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import Request
+from starlette.responses import Response
+
+from emulator.catalogue import ALL, ANALOG, IP, device
+from emulator.device import config
+from emulator.ffws.auth import Caller
+from emulator.ffws.configuration import inbound_routes as routes
+from emulator.ffws.configuration.settings import SPECS, check, element
+from emulator.ffws.fields import read_fields
+from emulator.ffws.http import CurrentCaller, XmlBody, base_url, get_box
+from emulator.wire import FFWSError, el, parse_xml
+from emulator.wire.errors import invalid
+from emulator.wire.response import xml_response
+
+VIEW_DENIED = "Authenticated user does not have permission to view data."
+CHANGE_DENIED = "Authenticated user does not have permission to change data."
+
+
+def _admin(caller: Caller, message: str) -> None:
+    if not caller.is_admin:
+        raise FFWSError(403, message)
+
+
+def _singleton(name: str, models: tuple[str, ...], readable_by_all: bool = False) -> None:
+    """GET and PUT of one settings document."""
+
+    def view(request: Request, caller: CurrentCaller) -> Response:
+        if not readable_by_all:
+            _admin(caller, VIEW_DENIED)
+        with get_box(request).db.read() as session:
+            value = config.read_setting(session, name)
+        return xml_response("Success", [element(name, value)])
+
+    def edit(request: Request, caller: CurrentCaller, body: XmlBody) -> Response:
+        _admin(caller, CHANGE_DENIED)
+        box = get_box(request)
+        values = read_fields(parse_xml(body, root=name), SPECS[name])
+        with box.db.transaction() as session:
+            merged = {**config.read_setting(session, name), **values}
+            check(name, merged, lines=box.settings.line_count, cover_pages=box.cover_page_names())
+            config.write_setting(session, name, merged)
+        box.runner.nudge()  # the line pool may have changed
+        return xml_response("Modified")
+
+    title = name.replace("_", " ")
+    view.__doc__ = f"View the {title}."
+    edit.__doc__ = f"Change the {title} (only the fields sent)."
+    view.__name__, edit.__name__ = f"view_{name}", f"edit_{name}"
+    device.route("GET", f"/{name}", provenance="reconstructed", models=models)(view)
+    device.route("PUT", f"/{name}", provenance="reconstructed", models=models)(edit)
+
+
+_singleton("t37_settings", ALL)
+_singleton("sip_settings", IP)
+_singleton("t38_settings", IP)
+_singleton("global_contacts_status", ALL, readable_by_all=True)
+
+
+# -- modem settings (analog models): one record per modem -------------------------------------------------------
+def _modem_number(raw: str, count: int) -> int:
+    if not raw.isdigit() or not 1 <= int(raw) <= count:
+        raise invalid("modem_number", f"out of range (1-{count})")
+    return int(raw)
+
+
+def _view_modems(request: Request, caller: Caller, pick: Callable[[list[dict]], list[dict]]) -> Response:
+    _admin(caller, VIEW_DENIED)
+    box = get_box(request)
+    with box.db.read() as session:
+        modems = pick(config.read_modems(session, box.settings.line_count))
+    first = lambda m: [el("modem_number", m["modem_number"])]  # noqa: E731
+    return xml_response("Success", [element("modem_settings", m, first(m)) for m in modems])
+
+
+@device.route("GET", "/modem_settings", provenance="reconstructed", models=ANALOG)
+def view_modem_settings(request: Request, caller: CurrentCaller) -> Response:
+    """Settings of every modem: enabled, country code, answer on, routing, extension digits, station id."""
+    return _view_modems(request, caller, lambda modems: modems)
+
+
+@device.route("GET", "/modem_settings/{modem}", provenance="reconstructed", models=ANALOG)
+def view_one_modem_settings(modem: str, request: Request, caller: CurrentCaller) -> Response:
+    """Settings of one modem."""
+    number = _modem_number(modem, get_box(request).settings.line_count)
+    return _view_modems(request, caller, lambda modems: [modems[number - 1]])
+
+
+def _edit_modem(request: Request, caller: Caller, body: bytes, raw: str | None) -> Response:
+    _admin(caller, CHANGE_DENIED)
+    box = get_box(request)
+    node = parse_xml(body, root="modem_settings")
+    number = _modem_number(
+        raw if raw is not None else (node.value("modem_number") or "").strip(), box.settings.line_count
+    )
+    values = read_fields(node, SPECS["modem_settings"])
+    with box.db.transaction() as session:
+        modems = config.read_modems(session, box.settings.line_count)
+        modems[number - 1] = {**modems[number - 1], **values}
+        check("modem_settings", modems[number - 1], lines=box.settings.line_count, cover_pages=())
+        config.write_modems(session, modems)
+    box.runner.nudge()
+    return xml_response("Modified")
+
+
+@device.route("PUT", "/modem_settings", provenance="reconstructed", models=ANALOG)
+def edit_modem_settings(request: Request, caller: CurrentCaller, body: XmlBody) -> Response:
+    """Change the modem named by the body's modem_number (only the fields sent)."""
+    return _edit_modem(request, caller, body, None)
+
+
+@device.route("PUT", "/modem_settings/{modem}", provenance="reconstructed", models=ANALOG)
+def edit_one_modem_settings(modem: str, request: Request, caller: CurrentCaller, body: XmlBody) -> Response:
+    """Change one modem's settings (a disabled modem leaves the line pool)."""
+    return _edit_modem(request, caller, body, modem)
+
+
+# -- inbound routes ---------------------------------------------------------------------------------------------
+@device.route("GET", "/inbound_routes", provenance="reconstructed")
+def view_inbound_routes(request: Request, caller: CurrentCaller) -> Response:
+    """Every inbound route with its destinations."""
+    _admin(caller, VIEW_DENIED)
+    base = base_url(request)
+    with get_box(request).db.read() as session:
+        return xml_response("Success", [routes.route_element(r, base) for r in routes.all_routes(session)])
+
+
+@device.route("GET", "/inbound_routes/{route_id}", provenance="reconstructed")
+def view_inbound_route(route_id: str, request: Request, caller: CurrentCaller) -> Response:
+    """One inbound route."""
+    _admin(caller, VIEW_DENIED)
+    with get_box(request).db.read() as session:
+        return xml_response("Success", [routes.route_element(routes.get_route(session, route_id), base_url(request))])
+
+
+@device.route("PUT", "/inbound_routes", provenance="reconstructed")
+def add_inbound_route(request: Request, caller: CurrentCaller, body: XmlBody) -> Response:
+    """Create a route (200 Created with the route)."""
+    _admin(caller, CHANGE_DENIED)
+    box = get_box(request)
+    values, destinations = routes.read_route(parse_xml(body, root="inbound_route"))
+    with box.db.transaction() as session:
+        route = routes.save_route(session, None, values, destinations or [], box.settings.line_count)
+        return xml_response("Created", [routes.route_element(route, base_url(request))])
+
+
+@device.route("PUT", "/inbound_routes/{route_id}", provenance="reconstructed")
+def edit_inbound_route(route_id: str, request: Request, caller: CurrentCaller, body: XmlBody) -> Response:
+    """Change a route (the path's ID wins over any URL in the body); destinations sent replace the old ones."""
+    _admin(caller, CHANGE_DENIED)
+    box = get_box(request)
+    values, destinations = routes.read_route(parse_xml(body, root="inbound_route"))
+    with box.db.transaction() as session:
+        routes.save_route(session, routes.get_route(session, route_id), values, destinations, box.settings.line_count)
+    return xml_response("Modified")
+
+
+@device.route("DELETE", "/inbound_routes/{route_id}", provenance="reconstructed")
+def delete_inbound_route(route_id: str, request: Request, caller: CurrentCaller) -> Response:
+    """Delete a route."""
+    _admin(caller, CHANGE_DENIED)
+    with get_box(request).db.transaction() as session:
+        session.delete(routes.get_route(session, route_id))
+    return xml_response("Deleted")

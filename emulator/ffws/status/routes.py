@@ -1,0 +1,140 @@
+"""Fax status (05-status): the summary, the lines, and what is being received and sent right now."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from sqlalchemy import select
+from starlette.responses import Response
+
+from emulator.catalogue import ANALOG, IP, device
+from emulator.device.inbound import InboundFax
+from emulator.ffws.http import CurrentCaller, base_url, get_box
+from emulator.ffws.ofax import service as ofax
+from emulator.ffws.ofax.wire import fax_entry_element
+from emulator.ffws.status import wire
+from emulator.wire import Elem, FFWSError, el
+from emulator.wire.errors import invalid
+from emulator.wire.response import xml_response
+
+NO_OUTBOUND = "No current outbound faxes."
+
+
+def _sections(request: Request) -> dict[str, Elem]:
+    box = get_box(request)
+    with box.db.read() as session:
+        lines = box.line_states(session)
+    first = "channel" if box.profile.is_ip else "modem"
+    return {
+        first: wire.counts_element(first, lines),
+        "system": wire.system_element(box.clock.now(), box.started_at, box.zone),
+        "printer": wire.printer_element(),
+        "share": wire.share_element(),
+    }
+
+
+@device.route("GET", "/status")
+def view_status(request: Request, caller: CurrentCaller) -> Response:
+    """Summary: line counts, system, printer and network share."""
+    return xml_response("Success", [el("status", list(_sections(request).values()))])
+
+
+@device.route("GET", "/status/{section}")
+def view_status_section(section: str, request: Request, caller: CurrentCaller) -> Response:
+    """One section of the summary: MODEM (analog) or CHANNEL (FF240-IP), SYSTEM, PRINTER, SHARE (any case)."""
+    sections = _sections(request)
+    name = section.lower()
+    if name in ("modem", "channel") and name not in sections:
+        raise FFWSError(404, "Not Found")
+    if name not in sections:
+        raise invalid("section", "must be one of " + ", ".join(s.upper() for s in sections))
+    return xml_response("Success", [el("status", [sections[name]])])
+
+
+def _line_number(raw: str | None, count: int, word: str) -> int | None:
+    if raw is None:
+        return None
+    if not raw.isdigit() or not 1 <= int(raw) <= count:
+        raise invalid(f"{word}_number", f"out of range (1-{count})")
+    return int(raw)
+
+
+def _lines(request: Request, raw: str | None, word: str) -> list:
+    box = get_box(request)
+    number = _line_number(raw, box.settings.line_count, word)
+    with box.db.read() as session:
+        lines = box.line_states(session)
+    return [line for line in lines if number is None or line.number == number]
+
+
+def _modems(request: Request, modem: str | None) -> Response:
+    zone = get_box(request).zone
+    return xml_response("Success", [wire.modem_status_element(line, zone) for line in _lines(request, modem, "modem")])
+
+
+def _channels(request: Request, channel: str | None) -> Response:
+    return xml_response("Success", [wire.channel_status_element(line) for line in _lines(request, channel, "channel")])
+
+
+@device.route("GET", "/modem_status", models=ANALOG)
+def view_modem_status(request: Request, caller: CurrentCaller) -> Response:
+    """Every modem: state, page, resolution, baud rate, connect and elapsed time, number, remote id."""
+    return _modems(request, None)
+
+
+@device.route("GET", "/modem_status/{modem}", models=ANALOG)
+def view_one_modem_status(modem: str, request: Request, caller: CurrentCaller) -> Response:
+    """One modem (1-24)."""
+    return _modems(request, modem)
+
+
+@device.route("GET", "/channel_status", models=IP)
+def view_channel_status(request: Request, caller: CurrentCaller) -> Response:
+    """Every SIP channel: state, pages, baud rate, number, remote id, modulation."""
+    return _channels(request, None)
+
+
+@device.route("GET", "/channel_status/{channel}", models=IP)
+def view_one_channel_status(channel: str, request: Request, caller: CurrentCaller) -> Response:
+    """One SIP channel."""
+    return _channels(request, channel)
+
+
+@device.route("GET", "/inbound_status")
+def view_inbound_status(request: Request, caller: CurrentCaller) -> Response:
+    """Faxes being received right now (none: just Success)."""
+    box = get_box(request)
+    now = box.clock.now()
+    with box.db.read() as session:
+        receiving = session.scalars(select(InboundFax).where(InboundFax.finished.is_(False)).order_by(InboundFax.id))
+        entries = [
+            wire.inbound_entry_element(fax, box.inbound.pages_so_far(fax, now), box.profile.is_ip, box.zone)
+            for fax in receiving
+        ]
+    return xml_response("Success", entries)
+
+
+def _limit(request: Request, name: str) -> int:
+    raw = (request.query_params.get(name) or "10").strip()
+    if not raw.isdigit():
+        raise invalid(name, "not a number")
+    return int(raw)
+
+
+@device.route("GET", "/outbound_status")
+def view_outbound_status(request: Request, caller: CurrentCaller) -> Response:
+    """Faxes pending and sending (class, pending_limit, sending_limit); 404 when there are none."""
+    klass = request.query_params.get("class") or None
+    if klass not in (None, "pending", "sending"):
+        raise invalid("class", "must be pending or sending")
+    limits = {"pending": _limit(request, "pending_limit"), "sending": _limit(request, "sending_limit")}
+    box = get_box(request)
+    with box.db.read() as session:
+        entries = []
+        for kind in ("sending", "pending"):
+            if klass in (None, kind):
+                found = ofax.list_entries(session, caller, True, kind, 0)
+                entries += found[: limits[kind]]
+        if not entries:
+            raise FFWSError(404, NO_OUTBOUND)
+        base = base_url(request)
+        return xml_response("Success", [fax_entry_element(e, base, box.zone) for e in entries])
