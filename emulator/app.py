@@ -15,6 +15,7 @@ from starlette.responses import Response
 from emulator import __version__, catalogue
 from emulator.box import Box
 from emulator.control.errors import ControlError
+from emulator.middleware import DeviceMiddleware
 from emulator.settings import Settings
 from emulator.wire import FFWSError
 from emulator.wire.response import error_response
@@ -107,5 +108,6 @@ def create_app(settings: Settings | None = None, box: Box | None = None) -> Fast
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(ControlError, _control_error)
     app.add_exception_handler(Exception, _unexpected)
+    app.add_middleware(DeviceMiddleware, box=box)
     _mount(app, settings.model)
     return app

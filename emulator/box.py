@@ -1,19 +1,22 @@
-"""The box: one emulated FaxFinder (settings, database, clock, random source, authentication) and its life cycle."""
+"""The box: one emulated FaxFinder (settings, database, clock, random source, line pool, queue, journal, faults)
+and its life cycle: start (migrate, seed, recover), reset, stop."""
 
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from emulator import paths
 from emulator.clock import Clock, wall_now
-from emulator.db import Database
+from emulator.db import Base, Database
 from emulator.db.migrate import upgrade
+from emulator.db.models import load_models
 from emulator.device import config
 from emulator.device.inbound import InboundLine
 from emulator.device.lines import LineState, line_states
@@ -24,10 +27,15 @@ from emulator.device.profiles import PROFILES
 from emulator.device.queue import Queue
 from emulator.device.runner import Runner
 from emulator.device.store import DocumentStore
+from emulator.faults import Faults
 from emulator.ffws.auth import Authenticator, Passwords
 from emulator.ffws.users.models import User
+from emulator.journal import Journal
 from emulator.randomness import RandomSource
 from emulator.settings import Settings
+
+if TYPE_CHECKING:
+    from emulator.ffws.ofax.service import Intake
 
 
 class Box:
@@ -35,12 +43,11 @@ class Box:
         self.settings = settings
         self.db = Database(settings.effective_database_url)
         self.zone = ZoneInfo(settings.timezone)
-        start = settings.start_time if settings.manual_clock else wall_now()
-        self.clock = Clock(manual=settings.manual_clock, time_scale=settings.time_scale, start=start)
+        self.clock = Clock(manual=settings.manual_clock, time_scale=settings.time_scale, start=self._fresh_start())
+        self.started_at = self.clock.now()
         self.random = RandomSource(settings.seed)
         self.auth = Authenticator(self.db, Passwords(settings.argon2_time_cost, settings.argon2_memory_kib))
         self.fixtures = paths.fixtures_dir()
-        self.started_at = self.clock.now()
         self.profile = PROFILES[settings.model]
         self.store = DocumentStore(settings.documents_dir)
         self.rules = load_rules(self.fixtures / "outcomes.json")
@@ -49,11 +56,17 @@ class Box:
         self.queue = Queue(self.db, self.clock, self.preprocessor, self.enabled_lines, self.inbound)
         self.runner = Runner(self.queue, self.clock)
         self.queue.on_change = self.runner.nudge
+        self.journal = Journal(settings.journal_size)
+        self.faults = Faults(self.random)
+        self._seed_hashes: dict[str, str] = {}
         self.ready = False
+
+    def _fresh_start(self) -> datetime:
+        return self.settings.start_time if self.settings.manual_clock else wall_now()
 
     # -- life cycle --------------------------------------------------------------------------------------------
     def start(self) -> None:
-        """Bring the schema to head and load the fixtures into an empty database."""
+        """Bring the schema to head, load the fixtures into an empty database, recover from a power cut."""
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         upgrade(self.db.engine)
         with self.db.transaction() as session:
@@ -75,7 +88,31 @@ class Box:
         for record in json.loads((self.fixtures / "users.json").read_text()):
             record = dict(record)
             password = record.pop("password")
-            session.add(User(password_hash=self.auth.passwords.hash(password), **record))
+            if record["username"] not in self._seed_hashes:
+                self._seed_hashes[record["username"]] = self.auth.passwords.hash(password)
+            session.add(User(password_hash=self._seed_hashes[record["username"]], **record))
+
+    def wipe(self, session: Session) -> None:
+        """Every row of every table gone (children first)."""
+        load_models()
+        for table in reversed(Base.metadata.sorted_tables):
+            session.execute(delete(table))
+
+    def reset(self) -> None:
+        """Everything back to the fixtures and the settings: data, documents, clock, journal, faults, caches."""
+        with self.queue.lock:
+            with self.db.transaction() as session:
+                self.wipe(session)
+                self.seed(session)
+            self.store.clear()
+            self.auth.clear()
+            self.journal.clear()
+            self.faults.clear()
+            self.random.reseed()
+            start = self._fresh_start()
+            self.clock.reset(manual=self.settings.manual_clock, time_scale=self.settings.time_scale, start=start)
+            self.started_at = start
+        self.runner.nudge()
 
     # -- what several resources ask ----------------------------------------------------------------------------
     @property
@@ -105,7 +142,7 @@ class Box:
         self.runner.nudge()
         return count
 
-    def intake(self):  # noqa: ANN201 - avoids importing the ofax package at start-up
+    def intake(self) -> Intake:
         from emulator.ffws.ofax.service import Intake
 
         return Intake(
@@ -119,8 +156,8 @@ class Box:
         )
 
     def outcome_for(self, fax_number: str) -> str:
-        """What the far end will do for a newly scheduled entry: the outcome rules of the fixtures."""
-        return outcome_for(fax_number, self.rules)
+        """What the far end will do for a newly scheduled entry: a fax fault, else the outcome rules."""
+        return self.faults.outcome_for(fax_number) or outcome_for(fax_number, self.rules)
 
     def global_list_open(self, session: Session) -> bool:
         """May non-admin users write the global phone book? (device setting global_contacts_status)."""

@@ -62,6 +62,13 @@ class Clock:
             if time_scale is not None:
                 self._scale = time_scale
 
+    def reset(self, *, manual: bool, time_scale: float, start: datetime) -> None:
+        """Back to a fresh box's clock: mode, scale and instant (the one way time may go backwards)."""
+        with self._lock:
+            self._manual, self._scale = manual, time_scale
+            self._anchor_emulated = start
+            self._anchor_real = time.monotonic()
+
     def set(self, when: datetime) -> None:
         """Move the clock to ``when`` (never backwards under the scaled clock)."""
         with self._lock:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import sys
 
 import uvicorn
 
@@ -16,7 +17,9 @@ log = logging.getLogger("emulator")
 
 def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets whose proto says TCP. Without it every answer
+    # written in two parts (head, then body) waits for the client's delayed ACK: ~40 ms per keep-alive request.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(2048)
@@ -26,9 +29,16 @@ def _bind(host: str, port: int) -> socket.socket:
 
 def serve(settings: Settings) -> int:
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    try:
+        sock = _bind(settings.host, settings.port)
+    except OSError as exc:  # address in use, not ours, not an address: a clear line, not a traceback
+        print(
+            f"faxfinder-emulator: cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}",
+            file=sys.stderr,
+        )
+        return 1
     app = create_app(settings)
     app.state.box.start()
-    sock = _bind(settings.host, settings.port)
     port = sock.getsockname()[1]
     kind = "SIP channels" if settings.is_ip else "modems"
     print(

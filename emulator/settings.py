@@ -89,3 +89,12 @@ class Settings(BaseSettings):
     @property
     def documents_dir(self) -> Path:
         return self.data_dir / "documents"
+
+
+class ClientSettings(BaseSettings):
+    """Settings of the commands that talk to a running emulator (reset, advance, journal, faults, inbound…)."""
+
+    model_config = SettingsConfigDict(env_prefix="FFEMU_", extra="ignore")
+
+    url: str = Field("http://127.0.0.1:8080", description="Base URL of the running emulator.")
+    control_token: str | None = Field(None, description="Sent as X-Emulator-Token when set.")

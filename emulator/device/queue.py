@@ -40,7 +40,7 @@ class Queue:
         self.preprocessor = preprocessor
         self.inbound = inbound
         self._lines = lines
-        self._lock = threading.RLock()
+        self.lock = threading.RLock()  # one runner of transitions at a time (and none during a reset)
         self.transitions = 0
         self.on_change: Callable[[], None] = lambda: None
 
@@ -65,7 +65,7 @@ class Queue:
     def run_until(self, target: datetime) -> int:
         """Perform, in time order, every transition due at or before ``target``; returns how many."""
         done = 0
-        with self._lock:
+        with self.lock:
             while True:
                 with self.db.read() as session:
                     due = self.next_due(session, target)
@@ -191,7 +191,7 @@ class Queue:
     # -- what users ask for -----------------------------------------------------------------------------------
     def abort(self, session: Session, entry: FaxEntry, now: datetime) -> None:
         """Abort an entry that is not final yet (a sending line hangs up)."""
-        with self._lock:
+        with self.lock:
             if entry.state == m.SENDING:
                 attempt = open_attempt(session, entry.id)
                 if attempt is not None:

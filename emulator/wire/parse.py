@@ -105,6 +105,7 @@ def parse_xml(
     stack: list[XNode] = []
     count = 0
     top: XNode | None = None
+    etree.clear_error_log()  # the log is per thread and cumulative; _syntax_detail reads this parse's last entry
     context = etree.iterparse(
         stream,
         events=("start", "end"),
@@ -164,5 +165,10 @@ def _check_root(elem: Any, roots: tuple[str, ...]) -> None:
 def _syntax_detail(exc: etree.XMLSyntaxError) -> str:
     msg = str(exc.msg or exc).split("\n")[0]
     if not msg or "empty" in msg or "no element found" in msg:
+        # iterparse says "no element found" also when the first error was elsewhere (an undefined entity, say);
+        # libxml2's log then holds the real one, with a position inside the document.
+        last = exc.error_log.last_error
+        if last is not None and last.line > 0 and "empty" not in last.message:
+            return f"{last.message}, line {last.line}, column {last.column}"
         return "the document is empty"
     return msg

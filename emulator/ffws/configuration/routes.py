@@ -13,7 +13,7 @@ from emulator.device import config
 from emulator.ffws.auth import Caller
 from emulator.ffws.configuration import inbound_routes as routes
 from emulator.ffws.configuration.settings import SPECS, check, element
-from emulator.ffws.fields import read_fields
+from emulator.ffws.fields import parse_id, read_fields
 from emulator.ffws.http import CurrentCaller, XmlBody, base_url, get_box
 from emulator.wire import FFWSError, el, parse_xml
 from emulator.wire.errors import invalid
@@ -65,9 +65,10 @@ _singleton("global_contacts_status", ALL, readable_by_all=True)
 
 # -- modem settings (analog models): one record per modem -------------------------------------------------------
 def _modem_number(raw: str, count: int) -> int:
-    if not raw.isdigit() or not 1 <= int(raw) <= count:
+    number = parse_id(raw.strip())
+    if number is None or not 1 <= number <= count:
         raise invalid("modem_number", f"out of range (1-{count})")
-    return int(raw)
+    return number
 
 
 def _view_modems(request: Request, caller: Caller, pick: Callable[[list[dict]], list[dict]]) -> Response:
@@ -88,6 +89,7 @@ def view_modem_settings(request: Request, caller: CurrentCaller) -> Response:
 @device.route("GET", "/modem_settings/{modem}", provenance="reconstructed", models=ANALOG)
 def view_one_modem_settings(modem: str, request: Request, caller: CurrentCaller) -> Response:
     """Settings of one modem."""
+    _admin(caller, VIEW_DENIED)  # before looking at the number: a non-admin learns nothing about the modems
     number = _modem_number(modem, get_box(request).settings.line_count)
     return _view_modems(request, caller, lambda modems: [modems[number - 1]])
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Select, func, literal, select
@@ -14,6 +15,22 @@ from emulator.ffws.auth import Caller
 from emulator.wire.errors import invalid
 
 DEFAULT_LIMIT = 50
+# Plain ASCII decimals only (str.isdigit() also takes "²", which int() refuses). Larger counts mean "all": they are
+# capped so the database never sees a number it cannot store.
+_COUNT = re.compile(r"-?[0-9]+")
+MAX_COUNT = 2**31 - 1
+
+
+def count_param(params: QueryParams, name: str, default: int | None) -> int | None:
+    """A count in the query string (limit, offset, pending_limit …); ``default`` when absent or empty."""
+    text = (params.get(name) or "").strip()
+    if not text:
+        return default
+    if not _COUNT.fullmatch(text):
+        raise invalid(name, "not a number")
+    if text.startswith("-"):
+        raise invalid(name, "must not be negative")
+    return min(int(text), MAX_COUNT)
 
 
 @dataclass(frozen=True)
@@ -24,16 +41,9 @@ class LogQuery:
 
     @classmethod
     def parse(cls, params: QueryParams) -> LogQuery:
-        def number(name: str, default: int | None) -> int | None:
-            raw = (params.get(name) or "").strip()
-            if not raw:
-                return default
-            if not raw.isdigit():
-                raise invalid(name, "not a number")
-            return int(raw)
-
-        limit = number("limit", DEFAULT_LIMIT)
-        offset = number("offset", 0) if params.get("limit") else 0
+        limit = count_param(params, "limit", DEFAULT_LIMIT)
+        # As for contacts and groups, offset counts only together with an explicit limit.
+        offset = count_param(params, "offset", 0) if (params.get("limit") or "").strip() else 0
         order = (params.get("order") or "desc").strip().lower()
         if order not in ("asc", "desc"):
             raise invalid("order", "must be asc or desc")

@@ -116,7 +116,7 @@ def fetch_external(url: str, blob: Blob, *, timeout: float, limit: int) -> Blob:
             if response.status_code != 200:
                 blob.error = f"could not fetch {url}: HTTP {response.status_code}"
                 return blob
-            blob.content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+            blob.content_type = response.headers.get("content-type", "")
             with blob.path.open("wb") as out:
                 for chunk in response.iter_bytes():
                     blob.size += len(chunk)

@@ -19,7 +19,7 @@ from emulator.device.store import DocumentStore
 from emulator.documents import SUPPORTED_CONTENT_TYPES
 from emulator.ffws.auth import Caller
 from emulator.ffws.ofax.intake import Blobs, fetch_external
-from emulator.ffws.ofax.wire import AttachmentIn, ScheduleFax
+from emulator.ffws.ofax.wire import AttachmentIn, ScheduleFax, media_type, normal_content_type
 from emulator.ffws.users.models import User
 from emulator.wire import FFWSError
 from emulator.wire.errors import invalid
@@ -64,17 +64,17 @@ def check_attachments(request: ScheduleFax, intake: Intake, blobs: Blobs) -> Non
             blob = blobs.create()
             fetch_external(attachment.url, blob, timeout=intake.external_timeout, limit=intake.max_document_bytes)
             attachment.blob = blob
-            attachment.content_type = attachment.content_type or blob.content_type
+            attachment.content_type = attachment.content_type or normal_content_type(blob.content_type)
         elif attachment.location != "inline":
             raise _failed(attachment, f"unknown location {attachment.location}")
         elif attachment.encoding != "base64":
             raise _failed(attachment, f"unsupported content_transfer_encoding {attachment.encoding}")
-        if attachment.blob is None:
-            raise _failed(attachment, "no content")
-        if attachment.blob.error:
+        if attachment.blob is not None and attachment.blob.error:
             raise _failed(attachment, attachment.blob.error)
-        if attachment.content_type not in SUPPORTED_CONTENT_TYPES:
-            raise _failed(attachment, f"unsupported content type {attachment.content_type or '(none)'}")
+        if attachment.blob is None or attachment.blob.size == 0:  # <content/> is no content either
+            raise _failed(attachment, "no content")
+        if media_type(attachment.content_type) not in SUPPORTED_CONTENT_TYPES:
+            raise _failed(attachment, f"unsupported content type {media_type(attachment.content_type) or '(none)'}")
 
 
 def _cover(request: ScheduleFax, user: User, intake: Intake) -> tuple[bool, str, str, str]:

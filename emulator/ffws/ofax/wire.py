@@ -65,11 +65,22 @@ def _attachment(node: XNode, position: int) -> AttachmentIn:
     return AttachmentIn(
         name=name,
         location=(node.value("location") or "inline").strip().lower(),
-        content_type=(node.value("content_type") or "").split(";")[0].strip().lower(),
+        content_type=normal_content_type(node.value("content_type") or ""),
         encoding=(node.value("content_transfer_encoding") or "base64").strip().lower(),
         url=(node.value("url") or "").strip(),
         blob=content.ref if content is not None else None,
     )
+
+
+def normal_content_type(value: str) -> str:
+    """``Text/Plain ; charset=UTF-16BE`` → ``text/plain; charset=UTF-16BE``: parameters are kept (a charset decides
+    how a text attachment is read)."""
+    kind, *params = value.split(";")
+    return "; ".join([kind.strip().lower(), *(p.strip() for p in params if p.strip())])
+
+
+def media_type(content_type: str) -> str:
+    return content_type.split(";")[0].strip()
 
 
 def read_schedule_fax(node: XNode) -> ScheduleFax:

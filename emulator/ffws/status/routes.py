@@ -8,7 +8,9 @@ from starlette.responses import Response
 
 from emulator.catalogue import ANALOG, IP, device
 from emulator.device.inbound import InboundFax
+from emulator.ffws.fields import parse_id
 from emulator.ffws.http import CurrentCaller, base_url, get_box
+from emulator.ffws.logs.service import count_param
 from emulator.ffws.ofax import service as ofax
 from emulator.ffws.ofax.wire import fax_entry_element
 from emulator.ffws.status import wire
@@ -17,6 +19,7 @@ from emulator.wire.errors import invalid
 from emulator.wire.response import xml_response
 
 NO_OUTBOUND = "No current outbound faxes."
+DEFAULT_LIMIT = 10  # pending_limit and sending_limit
 
 
 def _sections(request: Request) -> dict[str, Elem]:
@@ -53,9 +56,10 @@ def view_status_section(section: str, request: Request, caller: CurrentCaller) -
 def _line_number(raw: str | None, count: int, word: str) -> int | None:
     if raw is None:
         return None
-    if not raw.isdigit() or not 1 <= int(raw) <= count:
+    number = parse_id(raw)
+    if number is None or not 1 <= number <= count:
         raise invalid(f"{word}_number", f"out of range (1-{count})")
-    return int(raw)
+    return number
 
 
 def _lines(request: Request, raw: str | None, word: str) -> list:
@@ -114,10 +118,7 @@ def view_inbound_status(request: Request, caller: CurrentCaller) -> Response:
 
 
 def _limit(request: Request, name: str) -> int:
-    raw = (request.query_params.get(name) or "10").strip()
-    if not raw.isdigit():
-        raise invalid(name, "not a number")
-    return int(raw)
+    return count_param(request.query_params, name, DEFAULT_LIMIT) or 0
 
 
 @device.route("GET", "/outbound_status")

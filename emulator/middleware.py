@@ -1,0 +1,127 @@
+"""What happens around every /ffws/v1 exchange: the journal records it, a matching fault may replace it, and a body
+over the model's request size is refused with 413 while it is read, before any parsing."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from emulator.journal import KEEP_BODY, redact
+from emulator.wire.errors import FFWSError
+from emulator.wire.times import format_time
+from emulator.wire.write import envelope
+
+if TYPE_CHECKING:
+    from emulator.box import Box
+
+PREFIX = "/ffws/v1"
+
+
+class BodyTooLarge(FFWSError):
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"Request Entity Too Large: the limit is {limit} bytes")
+
+
+class ConnectionDropped(Exception):
+    """Raised where a dropped connection cannot be simulated by closing a socket (in-process test clients)."""
+
+
+async def _send_xml(send: Send, status: int, message: str, headers: list[tuple[bytes, bytes]] = ()) -> None:
+    body = envelope(message)
+    head = [(b"content-type", b"application/xml"), (b"content-length", str(len(body)).encode()), *headers]
+    await send({"type": "http.response.start", "status": status, "headers": head})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _drop(send: Send) -> None:
+    transport = getattr(getattr(send, "__self__", None), "transport", None)
+    if transport is None:
+        raise ConnectionDropped("connection dropped by an injected fault")
+    transport.close()
+
+
+class DeviceMiddleware:
+    def __init__(self, app: ASGIApp, box: Box) -> None:
+        self.app = app
+        self.box = box
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(PREFIX):
+            await self.app(scope, receive, send)
+            return
+        box = self.box
+        started = time.perf_counter()
+        entry: dict[str, Any] = {
+            "time": format_time(box.clock.now(), box.zone),
+            "method": scope["method"],
+            "path": scope["path"],
+            "query": scope.get("query_string", b"").decode("latin-1"),
+            "status": None,
+        }
+        request_body = bytearray()
+        response_body = bytearray()
+        size = 0
+        limit = box.profile.max_request_bytes
+
+        async def counted_receive() -> Message:
+            nonlocal size
+            message = await receive()
+            if message["type"] == "http.request":
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > limit:
+                    raise BodyTooLarge(limit)
+                if len(request_body) < KEEP_BODY:
+                    request_body.extend(chunk[: KEEP_BODY - len(request_body)])
+            return message
+
+        async def recorded_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                entry["status"] = message["status"]
+            elif message["type"] == "http.response.body" and len(response_body) < KEEP_BODY:
+                response_body.extend(message.get("body", b"")[: KEEP_BODY - len(response_body)])
+            await send(message)
+
+        try:
+            await self._exchange(scope, counted_receive, recorded_send, send, entry)
+        finally:
+            state = scope.get("state", {})
+            entry.update(
+                user=state.get("username"),
+                duration_ms=round((time.perf_counter() - started) * 1000, 3),
+                request_size=size,
+                request_body=redact(bytes(request_body)),
+                request_truncated=size > len(request_body),
+                response_body=response_body.decode("utf-8", errors="replace"),
+                reason=state.get("error") if (entry["status"] or 0) >= 400 else None,
+            )
+            if "attachments" in state:
+                entry["attachments"] = state["attachments"]
+            box.journal.record(entry)
+
+    async def _exchange(self, scope: Scope, receive: Receive, send: Send, raw_send: Send, entry: dict) -> None:
+        fault = self.box.faults.for_request(scope["method"], scope["path"])
+        if fault is not None:
+            entry["fault"] = fault.id
+            if fault.delay_ms:
+                await asyncio.sleep(fault.delay_ms / 1000)  # real latency: what the client asked to see
+            if fault.drop_connection:
+                _drop(raw_send)
+                return
+            if fault.status:
+                message = fault.message or HTTPStatus(fault.status).phrase
+                scope.setdefault("state", {})["error"] = message
+                await _send_xml(send, fault.status, message)
+                return
+        declared = dict(scope.get("headers", [])).get(b"content-length", b"")
+        limit = self.box.profile.max_request_bytes
+        if declared.isdigit() and int(declared) > limit:
+            error = BodyTooLarge(limit)
+            scope.setdefault("state", {})["error"] = error.message
+            await _send_xml(send, 413, error.message, [(b"connection", b"close")])
+            return
+        await self.app(scope, receive, send)

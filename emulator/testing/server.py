@@ -1,0 +1,130 @@
+"""An emulator in a background thread, and the handle tests use to drive it (see plugin.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import socket
+import threading
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+ADMIN = ("admin", "admin")
+_STATE = re.compile(r"<state>([^<]*)</state>")
+
+
+class EmulatorServer:
+    """uvicorn serving the emulator on 127.0.0.1 (a free port) in a daemon thread."""
+
+    def __init__(self, data_dir: Path, **settings: Any) -> None:
+        self.data_dir = data_dir
+        # Explicit values, so that FFEMU_* variables of the surrounding environment cannot redirect the test box.
+        defaults = {"manual_clock": True, "argon2_time_cost": 1, "argon2_memory_kib": 8}
+        self.settings = {**defaults, "control_token": None, "database_url": None, "tls_port": None, **settings}
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+        self.base_url = ""
+
+    def start(self) -> None:
+        import uvicorn
+
+        from emulator.app import create_app
+        from emulator.settings import Settings
+
+        settings = Settings(data_dir=self.data_dir, host="127.0.0.1", port=0, **self.settings)
+        app = create_app(settings)
+        app.state.box.start()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(128)
+        self.base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=lambda: asyncio.run(self._server.serve(sockets=[sock])), name="faxfinder-emulator", daemon=True
+        )
+        self._thread.start()
+        ready = threading.Event()
+        for _ in range(500):
+            if self._server.started:
+                ready.set()
+                break
+            ready.wait(0.01)
+        if not ready.is_set():
+            raise RuntimeError("the FaxFinder emulator did not start")
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def handle(self) -> EmulatorHandle:
+        return EmulatorHandle(self.base_url, self.settings["control_token"])
+
+
+class EmulatorHandle:
+    """What a test needs: where the box is, how to log in, and how to drive it."""
+
+    def __init__(self, base_url: str, control_token: str | None = None) -> None:
+        self.base_url = base_url
+        self.url = base_url + "/ffws/v1"
+        self.auth = ADMIN
+        headers = {"X-Emulator-Token": control_token} if control_token else {}
+        self._http = httpx.Client(base_url=base_url, timeout=30, headers=headers)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _control(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._http.request(method, "/_emulator" + path, **kwargs)
+        if response.is_error:
+            raise AssertionError(f"{method} /_emulator{path}: {response.status_code} {response.text}")
+        return response.json()
+
+    def reset(self) -> None:
+        self._control("POST", "/reset")
+
+    def clock(self) -> dict[str, Any]:
+        return self._control("GET", "/clock")
+
+    def advance(self, seconds: float) -> dict[str, Any]:
+        """Move emulated time forward; every transition due on the way runs before this returns."""
+        return self._control("POST", "/clock/advance", json={"seconds": seconds})
+
+    def state_of(self, entry_url: str) -> str:
+        """The state of a fax entry, given its fax_entry_url (https://any-host/ffws/v1/ofax/KEY/ENTRY)."""
+        response = self._http.get(urlsplit(entry_url).path, auth=self.auth)
+        match = _STATE.search(response.text)
+        if response.status_code != 200 or match is None:
+            raise AssertionError(f"GET {entry_url}: {response.status_code} {response.text}")
+        return match.group(1)
+
+    def wait_for_state(self, entry_url: str, *states: str, step: float = 5, within: float = 86400) -> str:
+        """Advance the clock in steps until the entry is in one of ``states`` (default: any final state)."""
+        wanted = states or ("sent", "failed", "dead", "aborted")
+        waited = 0.0
+        state = self.state_of(entry_url)
+        while state not in wanted:
+            if waited >= within:
+                raise AssertionError(f"{entry_url} still {state!r} after {within} emulated seconds; wanted {wanted}")
+            self.advance(step)
+            waited += step
+            state = self.state_of(entry_url)
+        return state
+
+    def inbound(self, **fields: Any) -> dict[str, Any]:
+        """Simulate a received fax (remote_id, caller_id, extension, line, pages or document_base64, outcome)."""
+        return self._control("POST", "/inbound", json=fields)
+
+    def fault(self, **spec: Any) -> int:
+        """Add a fault (kind="http": method, path, status, delay_ms, drop_connection…; kind="fax": fax_number,
+        outcome); returns its id."""
+        return self._control("POST", "/faults", json=spec)["id"]
+
+    def journal(self, **filters: Any) -> list[dict[str, Any]]:
+        """The recorded /ffws/v1 exchanges (oldest first); filters: limit, method, path (glob), status."""
+        return self._control("GET", "/journal", params={k: v for k, v in filters.items() if v is not None})["entries"]

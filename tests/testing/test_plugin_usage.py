@@ -1,0 +1,50 @@
+"""The pytest plugin, used exactly as a user's test suite uses it: no configuration, just the `faxfinder` fixture."""
+
+import base64
+
+import httpx
+
+FAX = """<?xml version="1.0" encoding="UTF-8"?>
+<schedule_fax>
+  <recipient><name>Accounts</name><fax_number>{number}</fax_number></recipient>
+  <attachment><location>inline</location><name>invoice.txt</name><content_type>text/plain</content_type>
+    <content_transfer_encoding>base64</content_transfer_encoding><content>{content}</content></attachment>
+</schedule_fax>"""
+
+
+def send_fax(url, auth, number):
+    """A tiny client under test: schedules a fax, returns its fax_entry_url."""
+    body = FAX.format(number=number, content=base64.b64encode(b"Invoice 42").decode())
+    response = httpx.post(f"{url}/ofax", content=body, auth=auth, headers={"content-type": "application/xml"})
+    assert response.status_code == 201
+    return response.text.split("<fax_entry_url>")[1].split("</fax_entry_url>")[0]
+
+
+def test_a_fax_reaches_sent(faxfinder):
+    entry_url = send_fax(faxfinder.url, faxfinder.auth, "218-555-1234")
+    assert faxfinder.wait_for_state(entry_url, "sent", "failed") == "sent"
+
+
+def test_forced_busy_line_fails_after_every_try(faxfinder):
+    faxfinder.fault(kind="fax", fax_number="*7777", outcome="busy")
+    entry_url = send_fax(faxfinder.url, faxfinder.auth, "555-7777")
+    assert faxfinder.wait_for_state(entry_url) == "failed"
+    sent = faxfinder.journal(method="POST", path="/ffws/v1/ofax")
+    assert len(sent) == 1
+    assert "<fax_number>555-7777</fax_number>" in sent[0]["request_body"]
+    assert "Invoice 42" not in sent[0]["request_body"]  # attachment content is summarised, not kept
+
+
+def test_each_test_starts_from_a_reset_box(faxfinder):
+    assert faxfinder.journal() == []
+    assert faxfinder.clock()["now"] == "2026-01-01T00:00:00"
+
+
+def test_http_fault_and_inbound_fax(faxfinder):
+    faxfinder.fault(kind="http", method="GET", path="/ffws/v1/verify", status=503, times=1)
+    assert httpx.get(f"{faxfinder.url}/verify", auth=faxfinder.auth).status_code == 503
+    assert httpx.get(f"{faxfinder.url}/verify", auth=faxfinder.auth).status_code == 200
+    received = faxfinder.inbound(remote_id="SUPPLIER", pages=2)
+    faxfinder.advance(600)
+    log = httpx.get(f"{faxfinder.url}/inbound_log", auth=faxfinder.auth).text
+    assert f"<id>{received['id']}</id>" in log and "<pages>2</pages>" in log
