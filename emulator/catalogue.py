@@ -28,6 +28,7 @@ class Endpoint:
     handler: Callable[..., Any] = field(compare=False, repr=False)
     summary: str = ""
     status_code: int | None = None
+    errors: tuple[int, ...] = ()  # error statuses documented in the control plane's OpenAPI
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -55,6 +56,7 @@ class Surface:
         provenance: Provenance | None = None,
         models: tuple[str, ...] = ALL,
         status_code: int | None = None,
+        errors: tuple[int, ...] = (),
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         def register(handler: Callable[..., Any]) -> Callable[..., Any]:
             summary = (handler.__doc__ or "").strip().split("\n")[0]
@@ -67,6 +69,7 @@ class Surface:
                     handler,
                     summary,
                     status_code,
+                    errors,
                 )
             )
             return handler

@@ -12,10 +12,12 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import MetaData, select
+from sqlalchemy import select
 
 from emulator.app import create_app
 from emulator.box import Box
+from emulator.db import Base
+from emulator.db.models import load_models
 from emulator.settings import Settings
 
 HOST = "faxfinder.test"
@@ -100,12 +102,11 @@ def client(template_dir: Path, tmp_path: Path, settings_overrides: dict[str, Any
 # -- assertions ----------------------------------------------------------------------------------------------------
 def db_state(box: Box) -> dict[str, list[tuple]]:
     """Every row of every table: compare before and after a refused request to prove nothing was written."""
-    metadata = MetaData()
-    metadata.reflect(box.db.engine)
+    load_models()
     state = {}
     with box.db.read() as session:
-        for name, table in sorted(metadata.tables.items()):
-            state[name] = sorted(tuple(row) for row in session.execute(select(table)))
+        for table in Base.metadata.sorted_tables:
+            state[table.name] = sorted(tuple(row) for row in session.execute(select(table)))
     return state
 
 

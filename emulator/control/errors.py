@@ -2,6 +2,19 @@
 
 from __future__ import annotations
 
+from pydantic import BaseModel
+
+ERROR_TEXT = {400: "Invalid request", 401: "Missing or wrong X-Emulator-Token", 404: "Not found", 503: "Starting"}
+
+
+class ErrorBody(BaseModel):
+    error: str
+
+
+def documented(statuses: tuple[int, ...]) -> dict[int | str, dict]:
+    """OpenAPI ``responses`` for a control route: 400 and 401 always, plus its own."""
+    return {s: {"model": ErrorBody, "description": ERROR_TEXT[s]} for s in sorted({400, 401, *statuses})}
+
 
 class ControlError(Exception):
     def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:

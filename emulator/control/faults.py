@@ -56,7 +56,7 @@ def clear_faults(box: ControlBox) -> dict:
     return {"status": "cleared"}
 
 
-@control.route("DELETE", "/faults/{fault_id}")
+@control.route("DELETE", "/faults/{fault_id}", errors=(404,))
 def remove_fault(fault_id: int, box: ControlBox) -> dict:
     """Remove one fault."""
     if not box.faults.remove(fault_id):

@@ -8,7 +8,7 @@ from emulator.control.deps import ControlBox
 from emulator.control.errors import ControlError
 
 
-@control.route("GET", "/health")
+@control.route("GET", "/health", errors=(503,))
 def health(box: ControlBox) -> dict:
     """Liveness: 200 once the database is migrated."""
     if not box.ready:

@@ -127,7 +127,7 @@ def parse_xml(
                     raise _invalid(f"elements nested deeper than {MAX_DEPTH} levels")
                 if count > MAX_ELEMENTS:
                     raise _invalid(f"more than {MAX_ELEMENTS} elements")
-                stack.append(XNode(etree.QName(elem).localname))
+                stack.append(XNode(_local_name(elem)))
                 continue
             node = stack.pop()
             text = elem.text or ""
@@ -156,10 +156,16 @@ def _check_root(elem: Any, roots: tuple[str, ...]) -> None:
     docinfo = elem.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
         raise _invalid("a DOCTYPE is not allowed")
-    name = etree.QName(elem).localname
+    name = _local_name(elem)
     if name not in roots:
         expected = " or ".join(f"<{r}>" for r in roots)
         raise FFWSError(400, f"invalid root element: expected {expected}, got <{name}>")
+
+
+def _local_name(elem: Any) -> str:
+    """The element's name without namespace or prefix (an undeclared prefix such as ``a:b`` is kept by libxml2)."""
+    tag = elem.tag if isinstance(elem.tag, str) else ""
+    return tag.rsplit("}", 1)[-1].rsplit(":", 1)[-1]
 
 
 def _syntax_detail(exc: etree.XMLSyntaxError) -> str:
