@@ -12,6 +12,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import compile_path
 
 from emulator import __version__, catalogue
 from emulator.box import Box
@@ -35,19 +36,30 @@ async def _ffws_error(request: Request, exc: FFWSError) -> Response:
     return error_response(exc.status, exc.message, exc.headers)
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method some mounted route serves on this path (Starlette names only those of the first match)."""
+    path = request.url.path
+    return ", ".join(sorted({method for pattern, method in request.app.state.patterns if pattern.match(path)}))
+
+
 async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
     message = exc.detail if isinstance(exc.detail, str) else STATUS_TEXT.get(exc.status_code, "Error")
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
     if _is_control(request):
-        return JSONResponse({"error": message}, status_code=exc.status_code, headers=exc.headers)
+        return JSONResponse({"error": message}, status_code=exc.status_code, headers=headers)
     request.state.error = message
-    return error_response(exc.status_code, message, exc.headers)
+    return error_response(exc.status_code, message, headers)
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
     first = exc.errors()[0] if exc.errors() else {}
     location = tuple(first.get("loc", ()))
     where = ".".join(str(p) for p in location if p not in ("body", "query", "path"))
-    if location == ("body",):
+    if first.get("type") == "json_invalid":
+        message = "invalid body: not valid JSON"
+    elif location == ("body",):
         message = "invalid body: a JSON document is required" if first.get("type") == "missing" else "invalid body"
     else:
         message = f"invalid {where or 'request'}: {first.get('msg', 'not valid')}"
@@ -70,6 +82,8 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 def _mount(app: FastAPI, model: str) -> None:
     catalogue.load_all()
+    mounted = catalogue.device.for_model(model) + catalogue.control.endpoints
+    app.state.patterns = [(compile_path(e.path)[0], e.method) for e in mounted]
     device = APIRouter(include_in_schema=False)
     for endpoint in catalogue.device.for_model(model):
         device.add_api_route(

@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from emulator import paths
 from emulator.clock import Clock, wall_now
 from emulator.db import Base, Database
+from emulator.db.engine import wipe
 from emulator.db.migrate import upgrade
 from emulator.db.models import load_models
 from emulator.device import config
@@ -95,8 +96,7 @@ class Box:
     def wipe(self, session: Session) -> None:
         """Every row of every table gone (children first)."""
         load_models()
-        for table in reversed(Base.metadata.sorted_tables):
-            session.execute(delete(table))
+        wipe(session, Base.metadata.sorted_tables)
 
     def reset(self) -> None:
         """Everything back to the fixtures and the settings: data, documents, clock, journal, faults, caches."""

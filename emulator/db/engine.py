@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Table, create_engine, delete, event, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -67,3 +67,16 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def wipe(session: Session, tables: list[Table]) -> None:
+    """Delete every row of ``tables`` (given parents first) and restart their ID sequences, as on a new box."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        session.execute(text(f"TRUNCATE TABLE {names} RESTART IDENTITY CASCADE"))
+        return
+    for table in reversed(tables):
+        session.execute(delete(table))
+    if dialect == "sqlite" and inspect(session.connection()).has_table("sqlite_sequence"):
+        session.execute(text("DELETE FROM sqlite_sequence"))

@@ -66,6 +66,8 @@ class DeviceSetting(Base):
 
 class InboundRoute(Base):
     __tablename__ = "inbound_routes"
+    # IDs are never reused: a deleted contact's URL must not start naming another one.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     type: Mapped[str] = mapped_column(String(16))

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from starlette.datastructures import QueryParams
+
 from emulator.wire import FFWSError, XNode
 from emulator.wire.errors import invalid
 
@@ -96,6 +98,24 @@ def require(values: dict[str, Any], spec: dict[str, Field]) -> None:
     for name, field in spec.items():
         if isinstance(field, Text) and field.required and not str(values.get(name, "")).strip():
             raise invalid(name, "empty")
+
+
+# Plain ASCII decimals only (int() would also take "1_0" and "١"). Larger counts mean "all": they are capped so the
+# database never sees a number it cannot store.
+_COUNT = re.compile(r"-?[0-9]+")
+MAX_COUNT = 2**31 - 1
+
+
+def count_param(params: QueryParams, name: str, default: int | None) -> int | None:
+    """A count in the query string (limit, offset, complete_limit …); ``default`` when absent or empty."""
+    text = (params.get(name) or "").strip()
+    if not text:
+        return default
+    if not _COUNT.fullmatch(text):
+        raise invalid(name, "not a number")
+    if text.startswith("-"):
+        raise invalid(name, "must not be negative")
+    return min(int(text), MAX_COUNT)
 
 
 def parse_id(raw: str) -> int | None:

@@ -46,3 +46,13 @@ async def xml_body(request: Request) -> bytes:
 
 CurrentCaller = Annotated[Caller, Depends(authenticated)]
 XmlBody = Annotated[bytes, Depends(xml_body)]
+
+
+def global_list_open(request: Request) -> bool:
+    """May non-admins write the global phone book (device setting global_contacts_status)?"""
+    box = get_box(request)
+    with box.db.read() as session:
+        return box.global_list_open(session)
+
+
+GlobalListOpen = Annotated[bool, Depends(global_list_open)]

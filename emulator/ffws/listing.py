@@ -2,30 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from sqlalchemy import Select
 from starlette.datastructures import QueryParams
 
+from emulator.ffws.fields import count_param
 from emulator.wire.errors import invalid
-
-# Plain ASCII decimals only (int() would also take "1_0" and "١"). Larger counts mean "all": they are capped so the
-# database never sees a number it cannot store.
-_COUNT = re.compile(r"-?[0-9]+")
-MAX_COUNT = 2**31 - 1
-
-
-def _count(params: QueryParams, name: str) -> int | None:
-    raw = params.get(name)
-    if raw is None or not raw.strip():
-        return None
-    text = raw.strip()
-    if not _COUNT.fullmatch(text):
-        raise invalid(name, "not a number")
-    if text.startswith("-"):
-        raise invalid(name, "must not be negative")
-    return min(int(text), MAX_COUNT)
 
 
 def _like_pattern(text: str) -> str:
@@ -42,9 +25,9 @@ class ListQuery:
 
     @classmethod
     def parse(cls, params: QueryParams, fields: tuple[str, ...]) -> ListQuery:
-        limit = _count(params, "limit")
+        limit = count_param(params, "limit", None)
         # The device honours offset only together with limit.
-        offset = (_count(params, "offset") or 0) if limit is not None else 0
+        offset = (count_param(params, "offset", 0) or 0) if limit is not None else 0
         filters = {name: params[name] for name in fields if params.get(name)}
         order = params.get("order") or None
         if order is not None and order not in fields:

@@ -23,6 +23,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=255), nullable=False),
         sa.Column("description", sa.String(length=255), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_contact_groups")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("contact_groups", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_contact_groups_owner"), ["owner"], unique=False)
@@ -36,6 +37,7 @@ def upgrade() -> None:
         sa.Column("phone_number", sa.String(length=255), nullable=False),
         sa.Column("organization", sa.String(length=255), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_contacts")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("contacts", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_contacts_owner"), ["owner"], unique=False)

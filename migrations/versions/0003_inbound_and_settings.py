@@ -53,6 +53,7 @@ def upgrade() -> None:
         sa.Column("extension", sa.String(length=15), nullable=False),
         sa.Column("name", sa.String(length=255), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_inbound_routes")),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "inbound_route_destinations",

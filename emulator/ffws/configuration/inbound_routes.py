@@ -26,8 +26,19 @@ ROUTE_FIELDS: dict[str, Field] = {
 DESTINATION_FIELDS: dict[str, Field] = {"type": Choice(DESTINATION_TYPES), "value": Text()}
 
 
+def _read_destination(node: XNode) -> dict[str, Any]:
+    """A destination's fields; a bad one is named ``destination type`` (``type`` alone would be the route's)."""
+    values = {}
+    for name, field in DESTINATION_FIELDS.items():
+        raw = node.value(name)
+        value = field.read(f"destination {name}", raw) if raw is not None else None
+        if value is not None:
+            values[name] = value
+    return values
+
+
 def read_route(node: XNode) -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
-    destinations = [read_fields(d, DESTINATION_FIELDS) for d in node.all("destination")]
+    destinations = [_read_destination(d) for d in node.all("destination")]
     return read_fields(node, ROUTE_FIELDS), (destinations if node.has("destination") else None)
 
 
@@ -48,10 +59,11 @@ def _check_route(values: dict[str, Any], lines: int) -> None:
     kind = values.get("type")
     if kind is None:
         raise invalid("type", "empty")
-    if kind == "line" and not 1 <= values.get("line_number", 0) <= lines:
+    # A route that becomes a line route keeps its line_number of None: that is "missing", not a crash.
+    if kind == "line" and not 1 <= (values.get("line_number") or 0) <= lines:
         raise invalid("line_number", f"out of range (1-{lines})")
     extension = values.get("extension", "")
-    if kind == "recipient" and not (extension.isdigit() and 1 <= len(extension) <= 15):
+    if kind == "recipient" and not (extension.isascii() and extension.isdigit() and 1 <= len(extension) <= 15):
         raise invalid("extension", "1 to 15 digits")
 
 

@@ -42,6 +42,8 @@ def _singleton(name: str, models: tuple[str, ...], readable_by_all: bool = False
         _admin(caller, CHANGE_DENIED)
         box = get_box(request)
         values = read_fields(parse_xml(body, root=name), SPECS[name])
+        if values.get("password") == "":
+            del values["password"]  # it is returned empty: writing back what was read must not erase it
         with box.db.transaction() as session:
             merged = {**config.read_setting(session, name), **values}
             check(name, merged, lines=box.settings.line_count, cover_pages=box.cover_page_names())

@@ -10,6 +10,8 @@ GLOBAL_OWNER = "global_contact_list"
 
 class Contact(Base):
     __tablename__ = "contacts"
+    # IDs are never reused: a deleted contact's URL must not start naming another one.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # A username, or "global_contact_list" for the shared phone book.

@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import Request
 
 from emulator.catalogue import device
+from emulator.ffws.auth import require_change
 from emulator.ffws.contacts import service
 from emulator.ffws.contacts.wire import FILTER_FIELDS, contact_element, read_contact
-from emulator.ffws.http import CurrentCaller, XmlBody, base_url, get_box
+from emulator.ffws.http import CurrentCaller, GlobalListOpen, XmlBody, base_url, get_box
 from emulator.ffws.listing import ListQuery, oids_text
 from emulator.wire import el, parse_xml
 from emulator.wire.response import xml_response
@@ -32,12 +33,13 @@ def view_contact(owner: str, contact_id: str, request: Request, caller: CurrentC
 
 
 @device.route("POST", "/contacts/{owner}")
-def add_contact(owner: str, request: Request, caller: CurrentCaller, body: XmlBody):
+def add_contact(owner: str, request: Request, caller: CurrentCaller, global_open: GlobalListOpen, body: XmlBody):
     """Add a contact; answers 200 Created with the stored contact."""
     box = get_box(request)
+    require_change(caller, owner, global_open)  # before parsing: a stranger gets 403, not a 400
     values = read_contact(parse_xml(body, root="contact"))
     with box.db.transaction() as session:
-        contact = service.add_contact(session, caller, owner, values, box.global_list_open(session))
+        contact = service.add_contact(session, caller, owner, values, global_open)
         return xml_response("Created", [contact_element(contact, base_url(request))])
 
 
@@ -47,22 +49,24 @@ def edit_contact(
     contact_id: str,
     request: Request,
     caller: CurrentCaller,
+    global_open: GlobalListOpen,
     body: XmlBody,
 ):
     """Change the fields the request carries."""
     box = get_box(request)
+    require_change(caller, owner, global_open)  # before parsing: a stranger gets 403, not a 400
     values = read_contact(parse_xml(body, root="contact"))
     with box.db.transaction() as session:
-        service.edit_contact(session, caller, owner, contact_id, values, box.global_list_open(session))
+        service.edit_contact(session, caller, owner, contact_id, values, global_open)
     return xml_response("Modified")
 
 
 @device.route("DELETE", "/contacts/{owner}/{contact_id}")
-def delete_contact(owner: str, contact_id: str, request: Request, caller: CurrentCaller):
+def delete_contact(owner: str, contact_id: str, request: Request, caller: CurrentCaller, global_open: GlobalListOpen):
     """Delete a contact (and take it out of every group)."""
     box = get_box(request)
     with box.db.transaction() as session:
-        service.delete_contact(session, caller, owner, contact_id, box.global_list_open(session))
+        service.delete_contact(session, caller, owner, contact_id, global_open)
     return xml_response("Deleted")
 
 

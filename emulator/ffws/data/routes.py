@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from emulator.catalogue import device
 from emulator.ffws.auth import Caller
+from emulator.ffws.fields import parse_id
 from emulator.ffws.http import CurrentCaller, get_box
 from emulator.ffws.ofax.service import parse_key
 from emulator.wire import FFWSError
@@ -65,7 +66,8 @@ def view_received_fax(name: str, request: Request, caller: CurrentCaller) -> Res
     box = get_box(request)
     raw = name[:-4] if name.lower().endswith(".pdf") else ""
     with box.db.read() as session:
-        fax = session.get(InboundFax, int(raw)) if raw.isdigit() else None
+        fax_id = parse_id(raw)
+        fax = session.get(InboundFax, fax_id) if fax_id is not None else None
         if fax is None or not fax.finished or not fax.has_document:
             raise FFWSError(404, "Received fax not found.")
         if not (caller.is_admin or caller.username in fax.recipient.split(",")):

@@ -8,6 +8,8 @@ from emulator.db.base import Base
 
 class ContactGroup(Base):
     __tablename__ = "contact_groups"
+    # IDs are never reused: a deleted contact's URL must not start naming another one.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     owner: Mapped[str] = mapped_column(String(64), index=True)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import Request
 
 from emulator.catalogue import device
+from emulator.ffws.auth import require_change
 from emulator.ffws.groups import service
 from emulator.ffws.groups.wire import FILTER_FIELDS, group_element, read_group
-from emulator.ffws.http import CurrentCaller, XmlBody, base_url, get_box
+from emulator.ffws.http import CurrentCaller, GlobalListOpen, XmlBody, base_url, get_box
 from emulator.ffws.listing import ListQuery, oids_text
 from emulator.wire import el, parse_xml
 from emulator.wire.response import xml_response
@@ -32,12 +33,13 @@ def view_group(owner: str, group_id: str, request: Request, caller: CurrentCalle
 
 
 @device.route("POST", "/contact_groups/{owner}")
-def add_group(owner: str, request: Request, caller: CurrentCaller, body: XmlBody):
+def add_group(owner: str, request: Request, caller: CurrentCaller, global_open: GlobalListOpen, body: XmlBody):
     """Create a group; answers 200 Created with the stored group, members in request order."""
     box = get_box(request)
+    require_change(caller, owner, global_open)  # before parsing: a stranger gets 403, not a 400
     values, members = read_group(parse_xml(body, root="contact_group"))
     with box.db.transaction() as session:
-        group = service.add_group(session, caller, owner, values, members, box.global_list_open(session))
+        group = service.add_group(session, caller, owner, values, members, global_open)
         return xml_response("Created", [group_element(group, base_url(request))])
 
 
@@ -47,22 +49,24 @@ def edit_group(
     group_id: str,
     request: Request,
     caller: CurrentCaller,
+    global_open: GlobalListOpen,
     body: XmlBody,
 ):
     """Change the fields sent; a contact list, when sent, replaces the members."""
     box = get_box(request)
+    require_change(caller, owner, global_open)  # before parsing: a stranger gets 403, not a 400
     values, members = read_group(parse_xml(body, root="contact_group"))
     with box.db.transaction() as session:
-        service.edit_group(session, caller, owner, group_id, values, members, box.global_list_open(session))
+        service.edit_group(session, caller, owner, group_id, values, members, global_open)
     return xml_response("Modified")
 
 
 @device.route("DELETE", "/contact_groups/{owner}/{group_id}")
-def delete_group(owner: str, group_id: str, request: Request, caller: CurrentCaller):
+def delete_group(owner: str, group_id: str, request: Request, caller: CurrentCaller, global_open: GlobalListOpen):
     """Delete a group (its contacts stay)."""
     box = get_box(request)
     with box.db.transaction() as session:
-        service.delete_group(session, caller, owner, group_id, box.global_list_open(session))
+        service.delete_group(session, caller, owner, group_id, global_open)
     return xml_response("Deleted")
 
 

@@ -43,6 +43,7 @@ def view_call_log(request: Request, caller: CurrentCaller) -> Response:
 @device.route("GET", "/log_count/{kind}", provenance="reconstructed")
 def view_log_count(kind: str, request: Request, caller: CurrentCaller) -> Response:
     """How many records the inbound, outbound or call log holds for the caller."""
+    kind = kind.lower()
     if kind not in service.LOGS:
         raise FFWSError(404, "Not Found")
     with get_box(request).db.read() as session:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Select, func, literal, select
@@ -12,25 +11,10 @@ from starlette.datastructures import QueryParams
 from emulator.device.inbound import InboundFax
 from emulator.device.models import Attempt, Call
 from emulator.ffws.auth import Caller
+from emulator.ffws.fields import count_param
 from emulator.wire.errors import invalid
 
 DEFAULT_LIMIT = 50
-# Plain ASCII decimals only (str.isdigit() also takes "²", which int() refuses). Larger counts mean "all": they are
-# capped so the database never sees a number it cannot store.
-_COUNT = re.compile(r"-?[0-9]+")
-MAX_COUNT = 2**31 - 1
-
-
-def count_param(params: QueryParams, name: str, default: int | None) -> int | None:
-    """A count in the query string (limit, offset, pending_limit …); ``default`` when absent or empty."""
-    text = (params.get(name) or "").strip()
-    if not text:
-        return default
-    if not _COUNT.fullmatch(text):
-        raise invalid(name, "not a number")
-    if text.startswith("-"):
-        raise invalid(name, "must not be negative")
-    return min(int(text), MAX_COUNT)
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,8 @@ from starlette.responses import Response
 
 from emulator.catalogue import ANALOG, IP, device
 from emulator.device.inbound import InboundFax
-from emulator.ffws.fields import parse_id
+from emulator.ffws.fields import count_param, parse_id
 from emulator.ffws.http import CurrentCaller, base_url, get_box
-from emulator.ffws.logs.service import count_param
 from emulator.ffws.ofax import service as ofax
 from emulator.ffws.ofax.wire import fax_entry_element
 from emulator.ffws.status import wire

@@ -30,6 +30,7 @@ def view_user(username: str, request: Request, caller: CurrentCaller):
 def add_user(request: Request, caller: CurrentCaller, body: XmlBody):
     """Create a user (admin); answers 200 Created with the stored user."""
     box = get_box(request)
+    service.require_may_add(caller)  # before parsing: a non-admin gets 403, not a 400
     values = read_user(parse_xml(body, root="user"))
     with box.db.transaction() as session:
         user = service.add_user(session, caller, values, box.auth.passwords.hash, box.cover_page_names())
@@ -40,6 +41,7 @@ def add_user(request: Request, caller: CurrentCaller, body: XmlBody):
 def edit_user(username: str, request: Request, caller: CurrentCaller, body: XmlBody):
     """Change the fields the request carries."""
     box = get_box(request)
+    service.require_may_edit(caller, username)
     values = read_user(parse_xml(body, root="user"))
     with box.db.transaction() as session:
         user, password_changed = service.edit_user(

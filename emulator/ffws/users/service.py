@@ -36,6 +36,16 @@ def view_user(session: Session, caller: Caller, username: str) -> User:
     return user
 
 
+def require_may_add(caller: Caller) -> None:
+    if not caller.is_admin:
+        raise FFWSError(403, CHANGE_DENIED)
+
+
+def require_may_edit(caller: Caller, username: str) -> None:
+    if not may_act_on(caller, username):
+        raise FFWSError(403, EDIT_DENIED)
+
+
 def _check_values(values: dict[str, Any], cover_pages: Collection[str]) -> None:
     name = values.get("default_cover_page_name")
     if name and name not in cover_pages:
@@ -51,8 +61,7 @@ def add_user(
     hash_password: Callable[[str], str],
     cover_pages: Collection[str],
 ) -> User:
-    if not caller.is_admin:
-        raise FFWSError(403, CHANGE_DENIED)
+    require_may_add(caller)
     require(values, USER_FIELDS)
     username = values["username"]
     if username == GLOBAL_OWNER or not USERNAME.fullmatch(username):
@@ -78,8 +87,7 @@ def edit_user(
     cover_pages: Collection[str],
 ) -> tuple[User, bool]:
     """Change the fields the request carries; returns the user and whether its password changed."""
-    if not may_act_on(caller, username):
-        raise FFWSError(403, EDIT_DENIED)
+    require_may_edit(caller, username)
     user = find_user(session, username)
     if user is None:
         raise not_found(USER_NOT_FOUND)
