@@ -12,15 +12,21 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from emulator import documents
 from emulator.db import Database
 from emulator.device import models as m
-from emulator.device.models import Fax, FaxEntry
+from emulator.device.models import Attachment, Fax, FaxEntry
 from emulator.device.store import DocumentStore
 from emulator.wire.times import format_time
+
+
+def pages_of(fax: Fax) -> int:
+    """Pages an entry of a converted fax transmits: the attachments' and its cover page (13 P9a)."""
+    assert fax.document_pages is not None
+    return fax.document_pages + (1 if fax.cover_enabled else 0)
 
 
 class Preprocessor:
@@ -31,29 +37,29 @@ class Preprocessor:
         self._preview_lock = threading.Lock()
 
     def prepare(self, db: Database, now: datetime) -> None:
-        """Convert the attachments of every fax whose preprocessing ends by ``now`` and is not converted yet."""
+        """Convert the attachments of every fax whose preprocessing ends by ``now`` and is not converted yet; the
+        results are saved together, in one short transaction."""
+        due = select(FaxEntry.fax_id).where(FaxEntry.state == m.PREPROCESSING, FaxEntry.due_at <= now)
+        stmt = (
+            select(Fax.id, Attachment.position, Attachment.name, Attachment.content_type)
+            .outerjoin(Attachment, Attachment.fax_id == Fax.id)
+            .where(Fax.id.in_(due), Fax.document_pages.is_(None), Fax.conversion_error == "")
+            .order_by(Fax.id, Attachment.position)
+        )
+        todo: dict[int, list[tuple[int, str, str]]] = {}
         with db.read() as session:
-            stmt = (
-                select(Fax)
-                .join(FaxEntry)
-                .where(
-                    FaxEntry.state == m.PREPROCESSING,
-                    FaxEntry.due_at <= now,
-                    Fax.document_pages.is_(None),
-                    Fax.conversion_error == "",
-                )
-                .distinct()
-            )
-            todo = [
-                (fax.id, [(a.position, a.name, a.content_type) for a in fax.attachments])
-                for fax in session.scalars(stmt)
-            ]
-        for fax_id, attachments in todo:
+            for fax_id, position, name, content_type in session.execute(stmt):
+                attachments = todo.setdefault(fax_id, [])
+                if position is not None:  # a cover-page-only fax has no attachment rows
+                    attachments.append((position, name, content_type))
+        if not todo:
+            return
+        results = []
+        for fax_id, attachments in todo.items():
             pages, error = self._convert(fax_id, attachments)
-            with db.transaction() as session:
-                fax = session.get(Fax, fax_id)
-                if fax is not None:
-                    fax.document_pages, fax.conversion_error = pages, error
+            results.append({"id": fax_id, "document_pages": pages, "conversion_error": error})
+        with db.transaction() as session:
+            session.execute(update(Fax), results)
 
     def _convert(self, fax_id: int, attachments: list[tuple[int, str, str]]) -> tuple[int | None, str]:
         total = 0
@@ -78,7 +84,7 @@ class Preprocessor:
             entry.due_at = None
             entry.completed_at = now
             return
-        entry.pages = fax.document_pages + (1 if fax.cover_enabled else 0)
+        entry.pages = pages_of(fax)
         entry.state = m.PENDING
         entry.stime = max(entry.stime, now)
         entry.due_at = entry.stime

@@ -19,8 +19,8 @@ from emulator.db import Database
 from emulator.device import models as m
 from emulator.device.inbound import InboundLine
 from emulator.device.models import Attempt, Call, ClockState, FaxEntry
-from emulator.device.outcomes import plan_try
-from emulator.device.preprocess import Preprocessor
+from emulator.device.outcomes import plan_try, preprocessing_seconds
+from emulator.device.preprocess import Preprocessor, pages_of
 
 ABORTED_MESSAGE = "Fax aborted by user"
 RESTART_MESSAGE = "Call interrupted: the box restarted"
@@ -69,8 +69,13 @@ class Queue:
             while True:
                 with self.db.read() as session:
                     due = self.next_due(session, target)
+                    floor = self._last_time(session)
                 if due is None or due > target:
                     break
+                if floor is not None:
+                    # Nothing happens before what already happened: an entry that waited for a line freed outside
+                    # a step (an abort, a line put back in service) starts when the line was freed.
+                    due = max(due, min(floor, target))
                 self.preprocessor.prepare(self.db, due)
                 with self.db.transaction() as session:
                     count = self._step(session, due)
@@ -85,8 +90,13 @@ class Queue:
 
     def _step(self, session: Session, now: datetime) -> int:
         count = self.inbound.finish_due(session, now)
-        for entry in self._due(session, now, m.SENDING):
-            self._finish_try(session, entry, now)
+        ending = self._due(session, now, m.SENDING)
+        # One query for the calls of every entry that ends now, not one (and a flush) per entry.
+        ids = [e.id for e in ending]
+        calls = session.scalars(select(Attempt).where(Attempt.finished.is_(False), Attempt.entry_id.in_(ids)))
+        open_calls = {attempt.entry_id: attempt for attempt in calls}
+        for entry in ending:
+            self._finish_try(session, entry, open_calls.get(entry.id), now)
             count += 1
         for entry in self._due(session, now, m.PREPROCESSING):
             self.preprocessor.finish(session, entry, now)
@@ -148,8 +158,7 @@ class Queue:
         entry.stime = now
         entry.due_at = plan.end_time
 
-    def _finish_try(self, session: Session, entry: FaxEntry, now: datetime) -> None:
-        attempt = open_attempt(session, entry.id)
+    def _finish_try(self, session: Session, entry: FaxEntry, attempt: Attempt | None, now: datetime) -> None:
         if attempt is not None:
             close_attempt(session, attempt, now)
             result, message = attempt.result, attempt.result_message
@@ -181,6 +190,11 @@ class Queue:
         with self.db.transaction() as session:
             self._remember_time(session, now)
 
+    @staticmethod
+    def _last_time(session: Session) -> datetime | None:
+        state = session.get(ClockState, 1)
+        return state.now if state is not None else None
+
     def _remember_time(self, session: Session, now: datetime) -> None:
         state = session.get(ClockState, 1)
         if state is None:
@@ -199,17 +213,24 @@ class Queue:
                     attempt.call_result = "failed"
                     close_attempt(session, attempt, now)
             self._complete(entry, m.ABORTED, ABORTED_MESSAGE, now)
+            self._remember_time(session, now)  # a line freed now serves the next entry from now on, not earlier
 
     def reschedule(self, session: Session, entry: FaxEntry, when: datetime) -> bool:
         """Send again at ``when`` with a fresh series of tries; False for an entry that cannot be (14)."""
-        if entry.state not in (m.PENDING, m.SENT, m.FAILED, m.DEAD, m.ABORTED) or entry.fax.conversion_error:
+        fax = entry.fax
+        if entry.state not in (m.PENDING, m.SENT, m.FAILED, m.DEAD, m.ABORTED) or fax.conversion_error:
             return False
-        entry.state = m.PENDING
         entry.try_number = 1
         entry.schedule_message = "Rescheduled"
         entry.stime = when
-        entry.due_at = when
         entry.completed_at = None
+        if fax.document_pages is None:  # aborted before its documents were converted: convert them first
+            entry.state = m.PREPROCESSING
+            entry.due_at = when + timedelta(seconds=preprocessing_seconds(len(fax.attachments), fax.cover_enabled))
+        else:  # (an entry aborted while its fax was converted never learnt its page count)
+            entry.state = m.PENDING
+            entry.pages = pages_of(fax)
+            entry.due_at = when
         return True
 
     def recover(self, now: datetime) -> int:

@@ -15,29 +15,18 @@ from typing import IO
 import httpx
 from starlette.requests import Request
 
-from emulator.wire import FFWSError, XNode, parse_xml
+from emulator.wire import XNode, parse_xml
 
 SPOOL_IN_MEMORY = 1024 * 1024
 DECODE_CHUNK = 4 * 1024 * 1024  # characters of base64 decoded at a time
 
 
-class TooLarge(FFWSError):
-    def __init__(self, limit: int) -> None:
-        super().__init__(413, f"Request Entity Too Large: the limit is {limit} bytes")
-
-
-async def spool_body(request: Request, limit: int) -> IO[bytes]:
-    """The request body in a temporary file (in memory while small); 413 as soon as it passes ``limit``."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise TooLarge(limit)
+async def spool_body(request: Request) -> IO[bytes]:
+    """The request body in a temporary file (in memory while small). The middleware has already capped its size
+    (413 while reading), so a refused body never reaches the disk."""
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115 - handed to the caller
-    size = 0
     try:
         async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise TooLarge(limit)
             spool.write(chunk)
     except BaseException:
         spool.close()

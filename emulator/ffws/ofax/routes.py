@@ -15,6 +15,7 @@ from starlette.responses import Response
 from emulator.catalogue import device
 from emulator.device.models import Attempt, FaxEntry
 from emulator.ffws.auth import Caller
+from emulator.ffws.fields import count_param
 from emulator.ffws.http import CurrentCaller, base_url, get_box
 from emulator.ffws.ofax import service
 from emulator.ffws.ofax.intake import Blobs, parse_schedule_fax, spool_body
@@ -34,6 +35,12 @@ def _schedule(request: Request, caller: Caller, body: IO[bytes]) -> list[Elem]:
         fax = read_schedule_fax(parse_schedule_fax(body, blobs))
         intake = box.intake()
         service.check_attachments(fax, intake, blobs)
+        # The journal keeps at most the start of a body: it also gets each attachment's size and digest.
+        request.state.attachments = [
+            {"name": a.name, "content_type": a.content_type, "size": a.blob.size, "sha256": a.blob.sha256}
+            for a in fax.attachments
+            if a.blob is not None
+        ]
         with box.db.transaction() as session:
             entries = service.schedule_fax(session, caller, fax, intake, box.clock.now())
             elements = [fax_entry_element(e, base_url(request), box.zone) for e in entries]
@@ -48,7 +55,7 @@ def _schedule(request: Request, caller: Caller, body: IO[bytes]) -> list[Elem]:
 @device.route("POST", "/ofax/", status_code=201)
 async def schedule_fax(request: Request, caller: CurrentCaller) -> Response:
     """Schedule a fax: one entry per recipient; 201 with message Success."""
-    body = await spool_body(request, get_box(request).profile.max_request_bytes)
+    body = await spool_body(request)
     elements = await run_in_threadpool(_schedule, request, caller, body)
     return xml_response("Success", elements, status=201)
 
@@ -77,18 +84,17 @@ def last_finished_attempt(session: Session, entry_id: int) -> Attempt | None:
 
 
 @device.route("GET", "/ofax")
+@device.route("GET", "/ofax/")
 def view_fax_entries(request: Request, caller: CurrentCaller) -> Response:
     """The caller's fax entries (all users' with all_users=true for an admin); class, complete_limit."""
     params = request.query_params
     klass = params.get("class") or None
     if klass is not None and klass not in CLASSES:
         raise invalid("class", "must be one of " + ", ".join(CLASSES))
-    raw_limit = (params.get("complete_limit") or "10").strip()
-    if not raw_limit.isdigit():
-        raise invalid("complete_limit", "not a number")
+    complete_limit = count_param(params, "complete_limit", 10)
     all_users = _flag(params, "all_users")
     with get_box(request).db.read() as session:
-        entries = service.list_entries(session, caller, all_users, klass, int(raw_limit))
+        entries = service.list_entries(session, caller, all_users, klass, complete_limit)
         return _render(request, session, entries)
 
 
@@ -140,11 +146,13 @@ def abort_fax_entry(faxkey: str, entrykey: str, request: Request, caller: Curren
 
 
 def _when(request: Request) -> datetime:
+    """The time of ``?at=``; a time already past means now (as for schedule_all_at)."""
+    now = get_box(request).clock.now()
     raw = (request.query_params.get("at") or "now").strip()
     if raw.lower() == "now":
-        return get_box(request).clock.now()
+        return now
     try:
-        return parse_time(raw)  # UTC, like the box's own clock
+        return max(parse_time(raw), now)  # UTC, like the box's own clock
     except ValueError:
         raise invalid("at", "expected now or YYYY-MM-DDTHH:MM:SS (UTC)") from None
 

@@ -55,6 +55,7 @@ def _failed(attachment: AttachmentIn, reason: str) -> FFWSError:
 
 def check_attachments(request: ScheduleFax, intake: Intake, blobs: Blobs) -> None:
     """Every attachment readable and of a type the box converts; external ones fetched now (the client asked)."""
+    _check_recipients(request, intake)  # before fetching anything for a request that will be refused
     for attachment in request.attachments:
         if attachment.location == "external":
             if not attachment.url:
