@@ -60,7 +60,8 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> Re
     if first.get("type") == "json_invalid":
         message = "invalid body: not valid JSON"
     elif location == ("body",):
-        message = "invalid body: a JSON document is required" if first.get("type") == "missing" else "invalid body"
+        detail = "a JSON document is required" if first.get("type") == "missing" else first.get("msg", "not valid")
+        message = f"invalid body: {detail}"
     else:
         message = f"invalid {where or 'request'}: {first.get('msg', 'not valid')}"
     if _is_control(request):

@@ -7,6 +7,7 @@ environment twin; a flag given on the command line wins over the environment.
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any, get_args
 
 from pydantic import ValidationError
+from pydantic.fields import FieldInfo
 
 from emulator import __version__
 from emulator.settings import Settings
@@ -23,11 +25,26 @@ def _flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
+def env_name(name: str) -> str:
+    """The environment twin of a setting: ``data_dir`` -> ``FFEMU_DATA_DIR``."""
+    return "FFEMU_" + name.upper()
+
+
+def default_text(field: FieldInfo) -> str:
+    """A setting's default as a user would type it (also used by README's settings table)."""
+    default = field.default
+    if default is None:
+        return "none"
+    if isinstance(default, bool):
+        return str(default).lower()
+    if isinstance(default, datetime):
+        return default.isoformat()
+    return str(default)
+
+
 def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
     for name, field in Settings.model_fields.items():
-        env = f"FFEMU_{name.upper()}"
-        default = field.default
-        help_text = f"{field.description} [env {env}; default {default if default is not None else 'none'}]"
+        help_text = f"{field.description} [env {env_name(name)}; default {default_text(field)}]"
         annotation = field.annotation
         kwargs: dict[str, Any] = {"dest": name, "default": argparse.SUPPRESS, "help": help_text}
         if annotation is bool:
@@ -56,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="faxfinder-emulator",
         description="A faithful emulator of the Multi-Tech FaxFinder Web Services API (FFWS, /ffws/v1).",
+        epilog="Every setting is a flag of serve with an FFEMU_* environment twin (an explicit flag wins over its "
+        "twin, which wins over the default): see faxfinder-emulator serve --help.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -76,6 +95,14 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return Settings(**explicit)
 
 
+def _where(args: argparse.Namespace, loc: tuple[int | str, ...]) -> str:
+    """Name a bad setting the way the user gave it: the flag, or the environment twin it came from."""
+    if not loc:
+        return "settings"
+    name = str(loc[0])
+    return _flag(name) if hasattr(args, name) else env_name(name)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -87,9 +114,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings = settings_from(args)
         except ValidationError as exc:
             for error in exc.errors():
-                where = _flag(str(error["loc"][0])) if error["loc"] else "settings"
-                print(f"faxfinder-emulator: {where}: {error['msg']}", file=sys.stderr)
+                print(f"faxfinder-emulator: {_where(args, error['loc'])}: {error['msg']}", file=sys.stderr)
             return 2
+        # Start-up builds a few hundred thousand objects that live as long as the process (modules, classes,
+        # routes); hunting for garbage cycles among them while they are being built only costs time (~0.1 s).
+        # serve() switches the collector back on once it has frozen them.
+        gc.disable()
         from emulator.server import serve
 
         return serve(settings)

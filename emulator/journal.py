@@ -16,7 +16,8 @@ from collections import deque
 from typing import Any
 
 KEEP_BODY = 256 * 1024  # bytes of a request or response body kept in an entry
-_PASSWORD = re.compile(r"(<password(?:\s[^>]*)?>)(.*?)(</password\s*>)", re.S | re.I)
+# A body cut at KEEP_BODY may end inside a <password>: up to the end of the text is the secret then.
+_PASSWORD = re.compile(r"(<password(?:\s[^>]*)?>)(.*?)(</password\s*>|\Z)", re.S | re.I)
 _CONTENT = re.compile(r"(<content(?:\s[^>]*)?>)(.*?)(</content\s*>|\Z)", re.S)
 
 

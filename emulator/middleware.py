@@ -37,11 +37,36 @@ async def _send_xml(send: Send, status: int, message: str, headers: list[tuple[b
     await send({"type": "http.response.body", "body": body})
 
 
-def _drop(send: Send) -> None:
-    transport = getattr(getattr(send, "__self__", None), "transport", None)
+def _transport_of(send: Send) -> Any:
+    """The server's transport behind ``send``. Servers such as uvicorn give the app a bound method of the request
+    cycle, which holds the transport; the middleware outside ours (Starlette's ServerErrorMiddleware, FastAPI's)
+    wrap it in closures, so look through those too (a short, bounded search)."""
+    seen: set[int] = set()
+    todo: list[Any] = [send]
+    while todo and len(seen) < 32:
+        current = todo.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        owner = getattr(current, "__self__", None)
+        transport = getattr(owner, "transport", None)
+        if transport is not None and hasattr(transport, "close"):
+            return transport
+        for cell in getattr(current, "__closure__", None) or ():
+            try:
+                todo.append(cell.cell_contents)
+            except ValueError:  # an empty cell
+                continue
+        todo = [t for t in todo if callable(t)]  # only functions and methods can lead to the server's send
+    return None
+
+
+async def _drop(send: Send) -> None:
+    transport = _transport_of(send)
     if transport is None:
         raise ConnectionDropped("connection dropped by an injected fault")
     transport.close()
+    await asyncio.sleep(0)  # let the server see the connection lost before the app returns without an answer
 
 
 class DeviceMiddleware:
@@ -97,7 +122,7 @@ class DeviceMiddleware:
                 request_body=redact(bytes(request_body)),
                 request_truncated=size > len(request_body),
                 response_body=response_body.decode("utf-8", errors="replace"),
-                reason=state.get("error") if (entry["status"] or 0) >= 400 else None,
+                reason=state.get("error") if (entry["status"] or 0) >= 400 or entry.get("dropped") else None,
             )
             if "attachments" in state:
                 entry["attachments"] = state["attachments"]
@@ -110,7 +135,9 @@ class DeviceMiddleware:
             if fault.delay_ms:
                 await asyncio.sleep(fault.delay_ms / 1000)  # real latency: what the client asked to see
             if fault.drop_connection:
-                _drop(raw_send)
+                entry["dropped"] = True
+                scope.setdefault("state", {})["error"] = f"connection dropped by fault {fault.id}"
+                await _drop(raw_send)
                 return
             if fault.status:
                 message = fault.message or HTTPStatus(fault.status).phrase

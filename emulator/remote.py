@@ -132,9 +132,17 @@ def _faults(a: argparse.Namespace) -> int:
     if a.action == "clear":
         return call(a, "DELETE", "/faults")
     if a.action == "remove":
+        if a.id is None:
+            print("faxfinder-emulator: faults remove needs --id", file=sys.stderr)
+            return 2
         return call(a, "DELETE", f"/faults/{a.id}")
     return call(a, "GET", "/faults")
 
 
 def _inbound(a: argparse.Namespace) -> int:
-    return call(a, "POST", "/inbound", _inbound_body(a))
+    try:
+        body = _inbound_body(a)
+    except OSError as exc:
+        print(f"faxfinder-emulator: cannot read {a.document}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    return call(a, "POST", "/inbound", body)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
+import signal
 import socket
 import sys
+import threading
 
 import uvicorn
 
@@ -27,7 +30,17 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _exit_cleanly(signum: int, _frame: object) -> None:
+    raise SystemExit(0)
+
+
 def serve(settings: Settings) -> int:
+    # uvicorn shuts down gracefully on SIGTERM/SIGINT, then restores the handlers it found and raises the signal
+    # again, so with the default handlers a clean stop would die "killed by SIGTERM" (-15) or print a
+    # KeyboardInterrupt traceback. These handlers make a stop exit 0, during start-up as after a graceful shutdown.
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, _exit_cleanly)
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     try:
         sock = _bind(settings.host, settings.port)
@@ -39,6 +52,10 @@ def serve(settings: Settings) -> int:
         return 1
     app = create_app(settings)
     app.state.box.start()
+    # All that start-up built stays until exit: gc.freeze() takes it out of the collector's sight, so neither the
+    # full collections while serving nor the ones while the interpreter shuts down walk it again (~0.5 s at exit).
+    gc.freeze()
+    gc.enable()
     port = sock.getsockname()[1]
     kind = "SIP channels" if settings.is_ip else "modems"
     print(

@@ -8,10 +8,13 @@ same document.
 from __future__ import annotations
 
 import base64
+import binascii
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import DateTime, Table, insert, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from emulator.db import Base
 from emulator.db.models import load_models
@@ -67,32 +70,56 @@ def _check(data: Any, box: Box) -> None:
         raise SnapshotError(f"snapshot of a {data.get('model')}, this box is a {box.settings.model}")
     if not isinstance(data.get("tables"), dict) or not isinstance(data.get("documents"), dict):
         raise SnapshotError("snapshot needs tables and documents")
+    if not isinstance(data.get("clock", {}), dict):
+        raise SnapshotError("invalid snapshot: clock must be an object")
+    for name, rows in data["tables"].items():
+        if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+            raise SnapshotError(f"invalid snapshot: table {name} must be a list of rows")
+
+
+def _documents(box: Box, documents: dict[str, Any]) -> dict[Path, bytes]:
+    """Every document decoded and placed inside the store, before anything is written."""
+    root = box.store.root.resolve()
+    decoded = {}
+    for name, encoded in documents.items():
+        target = (root / name).resolve()
+        if root not in target.parents:
+            raise SnapshotError(f"invalid snapshot: document path outside the store: {name}")
+        try:
+            decoded[target] = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, TypeError, ValueError):
+            raise SnapshotError(f"invalid snapshot: document {name} is not valid base64") from None
+    return decoded
 
 
 def import_state(box: Box, data: Any) -> None:
-    """Replace the whole state of the box with the snapshot (all or nothing for the database)."""
+    """Replace the whole state of the box with the snapshot: everything is checked and decoded first, the database
+    is replaced in one transaction, and only then are the documents and the clock replaced."""
     _check(data, box)
     clock = data.get("clock") or {}
     try:
         now = parse_time(str(clock.get("now", ""))[:19])
-        with box.queue.lock:
+        manual, time_scale = bool(clock.get("manual", True)), float(clock.get("time_scale", 20))
+    except (TypeError, ValueError) as exc:
+        raise SnapshotError(f"invalid snapshot: clock: {exc}") from None
+    if not 0 < time_scale <= 100000:
+        raise SnapshotError(f"invalid snapshot: clock: time_scale {time_scale} out of range")
+    documents = _documents(box, data["documents"])
+    with box.queue.lock:
+        try:
             with box.db.transaction() as session:
                 box.wipe(session)
                 for table in _tables():
                     rows = [_row(table, r) for r in data["tables"].get(table.name, [])]
                     if rows:
                         session.execute(insert(table), rows)
-            box.store.clear()
-            for name, encoded in data["documents"].items():
-                target = (box.store.root / name).resolve()
-                if box.store.root.resolve() not in target.parents:
-                    raise SnapshotError(f"document path outside the store: {name}")
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(base64.b64decode(encoded))
-            box.auth.clear()
-            box.clock.reset(
-                manual=bool(clock.get("manual", True)), time_scale=float(clock.get("time_scale", 20)), start=now
-            )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise SnapshotError(f"invalid snapshot: {exc}") from None
+        except (KeyError, TypeError, ValueError, AttributeError, SQLAlchemyError) as exc:
+            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+            raise SnapshotError(f"invalid snapshot: {reason}") from None
+        box.store.clear()
+        for target, content in documents.items():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+        box.auth.clear()
+        box.clock.reset(manual=manual, time_scale=time_scale, start=now)
     box.runner.nudge()

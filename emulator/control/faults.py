@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field
 
 from emulator.catalogue import control
 from emulator.control.deps import ControlBox
@@ -26,20 +26,20 @@ class FaultSpec(BaseModel):
     probability: float = Field(1.0, ge=0, le=1)
     seed: int | None = Field(None, description="own random generator, for repeatable probabilities")
 
-    @model_validator(mode="after")
-    def _consistent(self) -> FaultSpec:
+    def check(self) -> None:
+        """Rules across fields, checked here rather than by a model validator so that the 400 names the problem
+        (a validation error on the whole body would only say "invalid body")."""
         if self.kind == "fax" and self.outcome not in FAX_OUTCOMES:
-            raise ValueError("a fax fault needs an outcome: " + ", ".join(FAX_OUTCOMES))
+            raise ControlError(400, "a fax fault needs an outcome: " + ", ".join(FAX_OUTCOMES))
         if self.kind == "http" and not (self.status or self.delay_ms or self.drop_connection):
-            raise ValueError("an http fault needs status, delay_ms or drop_connection")
-        self.method = self.method.upper()
-        return self
+            raise ControlError(400, "an http fault needs status, delay_ms or drop_connection")
 
 
 @control.route("POST", "/faults", status_code=201)
 def add_fault(spec: FaultSpec, box: ControlBox) -> dict:
     """Add a fault; 201 with its id."""
-    fault = box.faults.add(**spec.model_dump())
+    spec.check()
+    fault = box.faults.add(**{**spec.model_dump(), "method": spec.method.upper()})
     return {"id": fault.id}
 
 

@@ -16,14 +16,25 @@ ADMIN = ("admin", "admin")
 _STATE = re.compile(r"<state>([^<]*)</state>")
 
 
+def _isolated(settings_class: type) -> type:
+    """The settings class reading only the values given: FFEMU_* variables of the surrounding environment (set for
+    a real emulator, say) must not redirect the test box (its model, start time, journal size, database…)."""
+
+    class TestBoxSettings(settings_class):
+        @classmethod
+        def settings_customise_sources(cls, settings_cls: type, init_settings: Any, **_others: Any) -> tuple[Any, ...]:
+            return (init_settings,)
+
+    return TestBoxSettings
+
+
 class EmulatorServer:
     """uvicorn serving the emulator on 127.0.0.1 (a free port) in a daemon thread."""
 
     def __init__(self, data_dir: Path, **settings: Any) -> None:
         self.data_dir = data_dir
-        # Explicit values, so that FFEMU_* variables of the surrounding environment cannot redirect the test box.
-        defaults = {"manual_clock": True, "argon2_time_cost": 1, "argon2_memory_kib": 8}
-        self.settings = {**defaults, "control_token": None, "database_url": None, "tls_port": None, **settings}
+        defaults = {"manual_clock": True, "argon2_time_cost": 1, "argon2_memory_kib": 8, "control_token": None}
+        self.settings = {**defaults, **settings}
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self.base_url = ""
@@ -34,10 +45,12 @@ class EmulatorServer:
         from emulator.app import create_app
         from emulator.settings import Settings
 
-        settings = Settings(data_dir=self.data_dir, host="127.0.0.1", port=0, **self.settings)
+        settings = _isolated(Settings)(data_dir=self.data_dir, host="127.0.0.1", port=0, **self.settings)
         app = create_app(settings)
         app.state.box.start()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets whose proto says TCP; without it every
+        # keep-alive answer waits ~40 ms for the client's delayed ACK (see emulator/server.py).
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.bind(("127.0.0.1", 0))
         sock.listen(128)
         self.base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
