@@ -57,7 +57,7 @@ class Faults:
         with self._lock:
             fault = Fault(id=self._next_id, **spec)
             if fault.seed is not None:
-                fault._random = random.Random(fault.seed)
+                fault._random = self._source.generator(fault.seed)
             self._next_id += 1
             self._faults.append(fault)
             return fault

@@ -6,16 +6,19 @@ import argparse
 import base64
 import json
 import sys
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from emulator.settings import ClientSettings
+
+if TYPE_CHECKING:
+    import httpx
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 
 
 def _client(args: argparse.Namespace) -> httpx.Client:
+    import httpx  # not on `serve`'s start-up path
+
     headers = {}
     token = args.token or ClientSettings().control_token
     if token:
@@ -25,6 +28,8 @@ def _client(args: argparse.Namespace) -> httpx.Client:
 
 def call(args: argparse.Namespace, method: str, path: str, body: Any = None, params: dict | None = None) -> int:
     """One control call; prints the JSON answer; exit status 0 on 2xx, 1 otherwise."""
+    import httpx
+
     try:
         with _client(args) as client:
             response = client.request(method, "/_emulator" + path, json=body, params=params)

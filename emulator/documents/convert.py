@@ -9,8 +9,7 @@ from .images import image_to_pdf
 from .pages import merge_pdfs
 from .pdf import atomic_output, open_pdf
 from .text import text_to_pdf
-
-SUPPORTED_CONTENT_TYPES = frozenset({"application/pdf", "text/plain", "image/tiff", "image/png", "image/jpeg"})
+from .types import SUPPORTED_CONTENT_TYPES
 
 _TIFF_MAGICS = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")  # classic and BigTIFF, both byte orders
 _PDF_MAGIC = b"%PDF-"

@@ -44,12 +44,14 @@ def unauthorized() -> FFWSError:
 class Passwords:
     def __init__(self, time_cost: int, memory_kib: int) -> None:
         self._hash = PasswordHash((Argon2Hasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=1),))
-        self._dummy = self._hash.hash("not a password of anyone")
+        self._dummy: str | None = None  # verified against for unknown users; made when first needed
 
     def hash(self, password: str) -> str:
         return self._hash.hash(password)
 
     def verify(self, password: str, hashed: str | None) -> bool:
+        if hashed is None and self._dummy is None:
+            self._dummy = self._hash.hash("not a password of anyone")
         try:
             return self._hash.verify(password, hashed or self._dummy) and hashed is not None
         except Exception:  # a corrupt stored hash must read as "wrong password", never as a 500

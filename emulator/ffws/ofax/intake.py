@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-import httpx
 from starlette.requests import Request
 
 from emulator.wire import XNode, parse_xml
@@ -99,6 +98,8 @@ def parse_schedule_fax(body: IO[bytes], blobs: Blobs) -> XNode:
 
 def fetch_external(url: str, blob: Blob, *, timeout: float, limit: int) -> Blob:
     """Fetch an external attachment (the client asked for it) into the blob; failures are recorded in blob.error."""
+    import httpx  # only faxes with external attachments need an HTTP client
+
     digest = hashlib.sha256()
     try:
         with httpx.stream("GET", url, timeout=timeout, follow_redirects=True) as response:
