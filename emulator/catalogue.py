@@ -103,5 +103,6 @@ def markdown_table() -> str:
     ]
     for e in all_endpoints():
         models = "all" if e.models == ALL else ", ".join(e.models)
-        rows.append(f"| {e.method} | `{e.path}` | {models} | {e.provenance} | {e.summary} |")
+        summary = e.summary.replace("|", "\\|")
+        rows.append(f"| {e.method} | `{e.path}` | {models} | {e.provenance} | {summary} |")
     return "\n".join(rows) + "\n"

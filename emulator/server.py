@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import signal
 import socket
 import sys
 import threading
+from collections.abc import Iterator
+from pathlib import Path
 
 import uvicorn
 
@@ -34,21 +37,64 @@ def _exit_cleanly(signum: int, _frame: object) -> None:
     raise SystemExit(0)
 
 
+class _Server(uvicorn.Server):
+    """A uvicorn server that leaves signals to the process: one SIGTERM stops the HTTP and the HTTPS server."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def _serve_all(servers: list[_Server], sockets: list[socket.socket]) -> None:
+    def stop() -> None:
+        for server in servers:
+            server.should_exit = True
+
+    loop = asyncio.get_running_loop()
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop)
+    await asyncio.gather(*(server.serve(sockets=[sock]) for server, sock in zip(servers, sockets, strict=True)))
+
+
+def _certificate(settings: Settings) -> tuple[Path, Path]:
+    if settings.certfile is not None and settings.keyfile is not None:
+        for path in (settings.certfile, settings.keyfile):
+            if not path.is_file():
+                raise OSError(f"no such file: {path}")
+        return settings.certfile, settings.keyfile
+    from emulator.tls import self_signed
+
+    return self_signed(settings.data_dir, settings.host)
+
+
+def _listen(settings: Settings) -> list[socket.socket]:
+    ports = [settings.port] + ([settings.tls_port] if settings.tls_port is not None else [])
+    sockets = []
+    try:
+        for port in ports:
+            sockets.append(_bind(settings.host, port))
+    except OSError as exc:
+        for sock in sockets:
+            sock.close()
+        raise OSError(f"cannot listen on {settings.host}:{port}: {exc.strerror or exc}") from None
+    return sockets
+
+
 def serve(settings: Settings) -> int:
     # uvicorn shuts down gracefully on SIGTERM/SIGINT, then restores the handlers it found and raises the signal
     # again, so with the default handlers a clean stop would die "killed by SIGTERM" (-15) or print a
-    # KeyboardInterrupt traceback. These handlers make a stop exit 0, during start-up as after a graceful shutdown.
+    # KeyboardInterrupt traceback. These handlers make a stop during start-up exit 0; once serving, the event loop's
+    # handlers stop every server gracefully.
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, _exit_cleanly)
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     try:
-        sock = _bind(settings.host, settings.port)
-    except OSError as exc:  # address in use, not ours, not an address: a clear line, not a traceback
-        print(
-            f"faxfinder-emulator: cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}",
-            file=sys.stderr,
-        )
+        sockets = _listen(settings)  # address in use, not ours, not an address: a clear line, not a traceback
+        tls = _certificate(settings) if settings.tls_port is not None else None
+    except OSError as exc:
+        print(f"faxfinder-emulator: {exc}", file=sys.stderr)
         return 1
     app = create_app(settings)
     app.state.box.start()
@@ -56,13 +102,15 @@ def serve(settings: Settings) -> int:
     # full collections while serving nor the ones while the interpreter shuts down walk it again (~0.5 s at exit).
     gc.freeze()
     gc.enable()
-    port = sock.getsockname()[1]
     kind = "SIP channels" if settings.is_ip else "modems"
-    print(
-        f"faxfinder-emulator {settings.model} ({settings.line_count} {kind}) on http://{settings.host}:{port}/ffws/v1",
-        flush=True,
-    )
-    config = uvicorn.Config(app, log_level=settings.log_level, access_log=False, server_header=False)
-    server = uvicorn.Server(config)
-    asyncio.run(server.serve(sockets=[sock]))
+    urls = [f"http://{settings.host}:{sockets[0].getsockname()[1]}/ffws/v1"]
+    common = {"log_level": settings.log_level, "access_log": False, "server_header": False}
+    servers = [_Server(uvicorn.Config(app, **common))]
+    if tls is not None:
+        urls.append(f"https://{settings.host}:{sockets[1].getsockname()[1]}/ffws/v1")
+        # One app, one box, one state: the HTTPS server shares them and leaves the app's start and stop to the first.
+        config = uvicorn.Config(app, lifespan="off", ssl_certfile=str(tls[0]), ssl_keyfile=str(tls[1]), **common)
+        servers.append(_Server(config))
+    print(f"faxfinder-emulator {settings.model} ({settings.line_count} {kind}) on {' and '.join(urls)}", flush=True)
+    asyncio.run(_serve_all(servers, sockets))
     return 0

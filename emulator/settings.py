@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MODELS = ("FF240-IP", "FF240", "FF440", "FF840")
@@ -64,6 +65,15 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(2, ge=1, le=10, description="Argon2 time cost for stored passwords.")
     argon2_memory_kib: int = Field(19456, ge=8, le=1048576, description="Argon2 memory cost (KiB).")
     log_level: Literal["critical", "error", "warning", "info", "debug"] = Field("info", description="Server log level.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (an IANA name such as UTC or America/Chicago)") from None
+        return value
 
     @model_validator(mode="after")
     def _defaults_by_model(self) -> Settings:

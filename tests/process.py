@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 
 CHEAP = ["--argon2-time-cost", "1", "--argon2-memory-kib", "8"]
-_LISTENING = re.compile(r"on (https?://[\d.]+:\d+)/ffws/v1")
+_LISTENING = re.compile(r"on (http://[\d.]+:\d+)/ffws/v1(?: and (https://[\d.]+:\d+)/ffws/v1)?")
 
 
 class ServerProcess:
@@ -22,6 +22,7 @@ class ServerProcess:
         self.args = [*CHEAP, "--host", "127.0.0.1", "--port", "0", "--data-dir", str(data_dir), *args]
         self.proc: subprocess.Popen[str] | None = None
         self.base_url = ""
+        self.tls_url = ""
         self.output: list[str] = []
 
     def start(self, timeout: float = 30) -> ServerProcess:
@@ -42,11 +43,12 @@ class ServerProcess:
                 self.output.append(line)
                 match = _LISTENING.search(line)
                 if match and not self.base_url:
-                    self.base_url = match.group(1)
+                    self.base_url, self.tls_url = match.group(1), match.group(2) or ""
                     found.set()
+            found.set()  # the process ended before it listened
 
         threading.Thread(target=read, daemon=True).start()
-        if not found.wait(timeout):
+        if not found.wait(timeout) or not self.base_url:
             self.kill()
             raise AssertionError("server did not start:\n" + "".join(self.output))
         self.wait_healthy(timeout)

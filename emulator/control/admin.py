@@ -15,8 +15,7 @@ from emulator.snapshot import SnapshotError, export_state, import_state
 
 @control.route("POST", "/reset")
 async def reset(box: ControlBox) -> dict:
-    """Everything back to the fixtures: faxes, logs, contacts, groups, users, routes, settings, faults, journal,
-    counters; the clock back to its start."""
+    """All state back to the fixtures and the clock back to its start (faxes, logs, users, faults, journal…)."""
     await run_in_threadpool(box.reset)
     return {"status": "reset"}
 

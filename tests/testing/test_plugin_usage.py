@@ -1,6 +1,7 @@
 """The pytest plugin, used exactly as a user's test suite uses it: no configuration, just the `faxfinder` fixture."""
 
 import base64
+import hashlib
 
 import httpx
 
@@ -33,6 +34,10 @@ def test_forced_busy_line_fails_after_every_try(faxfinder):
     assert len(sent) == 1
     assert "<fax_number>555-7777</fax_number>" in sent[0]["request_body"]
     assert "Invoice 42" not in sent[0]["request_body"]  # attachment content is summarised, not kept
+    digest = hashlib.sha256(b"Invoice 42").hexdigest()
+    assert sent[0]["attachments"] == [
+        {"name": "invoice.txt", "content_type": "text/plain", "size": 10, "sha256": digest}
+    ]
 
 
 def test_each_test_starts_from_a_reset_box(faxfinder):

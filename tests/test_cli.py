@@ -1,0 +1,193 @@
+"""The command line: every setting is a documented ``serve`` flag with an ``FFEMU_*`` twin; a flag wins over its twin,
+which wins over the default; a bad value is one clear line and exit status 2, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from emulator.cli import build_parser, default_text, env_name, main, settings_from
+from emulator.settings import Settings
+
+CONSOLE_SCRIPT = Path(sys.executable).parent / "faxfinder-emulator"
+
+# name -> (environment text, flag arguments, value from the environment, value from the flag). Every setting needs a
+# row (test_every_setting_has_a_sample), so a new setting cannot miss its flag or its twin.
+SAMPLES: dict[str, tuple[str, list[str], Any, Any]] = {
+    "host": ("0.0.0.0", ["--host", "::1"], "0.0.0.0", "::1"),
+    "port": ("9001", ["--port", "9002"], 9001, 9002),
+    "model": ("FF440", ["--model", "FF840"], "FF440", "FF840"),
+    "lines": ("6", ["--lines", "3"], 6, 3),
+    "data_dir": ("/srv/env-data", ["--data-dir", "/srv/flag-data"], Path("/srv/env-data"), Path("/srv/flag-data")),
+    "database_url": (
+        "sqlite:///env.db",
+        ["--database-url", "sqlite:///flag.db"],
+        "sqlite:///env.db",
+        "sqlite:///flag.db",
+    ),
+    "time_scale": ("2.5", ["--time-scale", "60"], 2.5, 60.0),
+    "manual_clock": ("true", ["--no-manual-clock"], True, False),
+    "start_time": (
+        "2030-05-06T07:08:09",
+        ["--start-time", "2031-01-02T03:04:05"],
+        datetime(2030, 5, 6, 7, 8, 9),
+        datetime(2031, 1, 2, 3, 4, 5),
+    ),
+    "timezone": ("Europe/Berlin", ["--timezone", "America/Chicago"], "Europe/Berlin", "America/Chicago"),
+    "seed": ("7", ["--seed", "42"], 7, 42),
+    "control_token": ("env-token", ["--control-token", "flag-token"], "env-token", "flag-token"),
+    "journal_size": ("10", ["--journal-size", "20"], 10, 20),
+    "external_attachments": ("false", ["--external-attachments"], False, True),
+    "external_timeout": ("1.5", ["--external-timeout", "30"], 1.5, 30.0),
+    "tls_port": ("8443", ["--tls-port", "9443"], 8443, 9443),
+    "certfile": ("/env/cert.pem", ["--certfile", "/flag/cert.pem"], Path("/env/cert.pem"), Path("/flag/cert.pem")),
+    "keyfile": ("/env/key.pem", ["--keyfile", "/flag/key.pem"], Path("/env/key.pem"), Path("/flag/key.pem")),
+    "argon2_time_cost": ("3", ["--argon2-time-cost", "4"], 3, 4),
+    "argon2_memory_kib": ("1024", ["--argon2-memory-kib", "2048"], 1024, 2048),
+    "log_level": ("debug", ["--log-level", "warning"], "debug", "warning"),
+}
+# Settings that are only valid together: the partner comes from the environment in every case below.
+PARTNERS = {"certfile": ("FFEMU_KEYFILE", "/partner/key.pem"), "keyfile": ("FFEMU_CERTFILE", "/partner/cert.pem")}
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The developer's own FFEMU_* variables must not leak into these tests."""
+    for name in list(os.environ):
+        if name.startswith("FFEMU_"):
+            monkeypatch.delenv(name)
+
+
+def parsed(*argv: str) -> Settings:
+    return settings_from(build_parser().parse_args(["serve", *argv]))
+
+
+def run_cli(*argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("FFEMU_")}
+    env = {**clean, "COLUMNS": "100", **(env or {})}
+    return subprocess.run([str(CONSOLE_SCRIPT), *argv], capture_output=True, text=True, env=env, timeout=60)
+
+
+def words(text: str) -> str:
+    """argparse rewraps help text: compare it with runs of whitespace collapsed."""
+    return " ".join(text.split())
+
+
+# -- help ----------------------------------------------------------------------------------------------------------
+def test_top_level_help_names_the_commands_and_the_rule() -> None:
+    result = run_cli("--help")
+    assert result.returncode == 0, result.stderr
+    out = words(result.stdout)
+    for command in ("serve", "health"):
+        assert f" {command} " in out
+    assert "FFEMU_*" in out and "faxfinder-emulator serve --help" in out
+    assert "an explicit flag wins over its twin, which wins over the default" in out
+
+
+def test_serve_help_documents_every_setting_with_its_twin_and_default() -> None:
+    result = run_cli("serve", "--help")
+    assert result.returncode == 0, result.stderr
+    out = words(result.stdout)
+    for name, field in Settings.model_fields.items():
+        flag = "--" + name.replace("_", "-")
+        assert f"{flag} " in out, f"serve --help lacks {flag}"
+        if field.annotation is bool:
+            assert f"--no-{flag[2:]}" in out
+        assert words(f"{field.description} [env {env_name(name)}; default {default_text(field)}]") in out, name
+
+
+def test_every_setting_has_a_sample() -> None:
+    assert set(SAMPLES) == set(Settings.model_fields), "add the new setting to SAMPLES"
+
+
+# -- precedence: flag > FFEMU_* twin > default ----------------------------------------------------------------------
+def _with_partner(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    if name in PARTNERS:
+        monkeypatch.setenv(*PARTNERS[name])
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_env_twin_sets_the_setting(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    env_text, _, from_env, _ = SAMPLES[name]
+    _with_partner(name, monkeypatch)
+    monkeypatch.setenv(env_name(name), env_text)
+    assert getattr(parsed(), name) == from_env
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_flag_sets_the_setting(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    _, flag_args, _, from_flag = SAMPLES[name]
+    _with_partner(name, monkeypatch)
+    assert getattr(parsed(*flag_args), name) == from_flag
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_explicit_flag_beats_its_env_twin(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    env_text, flag_args, from_env, from_flag = SAMPLES[name]
+    assert from_env != from_flag  # otherwise this test could not tell who won
+    _with_partner(name, monkeypatch)
+    monkeypatch.setenv(env_name(name), env_text)
+    assert getattr(parsed(*flag_args), name) == from_flag
+
+
+def test_defaults_apply_without_flag_or_twin() -> None:
+    settings = parsed()
+    for name, field in Settings.model_fields.items():
+        if name != "lines":
+            assert getattr(settings, name) == field.default, name
+    assert settings.lines == 2  # by model: the FF240-IP has 2 SIP channels
+    assert parsed("--model", "FF840").lines == 8
+
+
+def test_a_flag_beats_a_twin_of_another_setting_only_where_it_applies(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FFEMU_MODEL", "FF440")
+    monkeypatch.setenv("FFEMU_PORT", "9100")
+    settings = parsed("--port", "9200")
+    assert (settings.model, settings.port, settings.lines) == ("FF440", 9200, 4)
+
+
+# -- invalid values --------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("argv", "env", "expected"),
+    [
+        (["serve", "--lines", "25"], {}, "--lines: Input should be less than or equal to 24"),
+        (["serve", "--model", "FF999"], {}, "argument --model: invalid choice: 'FF999'"),
+        (["serve"], {"FFEMU_LINES": "30"}, "FFEMU_LINES: Input should be less than or equal to 24"),
+    ],
+    ids=["lines-25", "model-FF999", "env-lines-30"],
+)
+def test_invalid_value_is_one_clear_error_and_status_2(argv: list[str], env: dict[str, str], expected: str) -> None:
+    result = run_cli(*argv, env=env)
+    assert result.returncode == 2, result.stderr
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["--port", "abc"], "--port: Input should be a valid integer"),
+        (["--port", "70000"], "--port: Input should be less than or equal to 65535"),
+        (["--lines", "0"], "--lines: Input should be greater than or equal to 1"),
+        (["--time-scale", "0"], "--time-scale: Input should be greater than 0"),
+        (["--start-time", "yesterday"], "--start-time: Input should be a valid datetime"),
+        (["--log-level", "loud"], "argument --log-level: invalid choice: 'loud'"),
+        (["--argon2-memory-kib", "4"], "--argon2-memory-kib: Input should be greater than or equal to 8"),
+        (["--certfile", "cert.pem"], "--certfile and --keyfile go together"),
+        (["--manual-clock=yes"], "argument --manual-clock"),
+        (["--no-such-flag"], "unrecognized arguments: --no-such-flag"),
+    ],
+)
+def test_invalid_flags_exit_2_naming_the_flag(argv: list[str], expected: str, capsys: pytest.CaptureFixture) -> None:
+    try:
+        status = main(["serve", *argv])
+    except SystemExit as exc:  # argparse's own errors
+        status = exc.code
+    assert status == 2
+    assert expected in capsys.readouterr().err
