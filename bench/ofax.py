@@ -35,116 +35,33 @@ import math
 import os
 import platform
 import random
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
+
+from servers import AUTH, HOST, cpu_seconds, emulator_argv, free_port, running
 
 from emulator.device.outcomes import CONVERSION_SECONDS, DIAL_SECONDS, PAGE_SECONDS
 from emulator.device.profiles import PROFILES
 
-HOST = "127.0.0.1"
-AUTH = "Basic " + base64.b64encode(b"admin:admin").decode()
 OFAX = "/ffws/v1/ofax"
 ADVANCE = "/_emulator/clock/advance"
 LIMIT = PROFILES["FF840"].max_request_bytes  # 36 MiB, the same for every model
 TARGET_SECONDS = 1.5
 TARGET_RSS_RATIO = 3.0
 TARGET_TRANSITIONS = 500.0
-START_TIMEOUT = 30.0
-STOP_TIMEOUT = 5.0
 HTTP_TIMEOUT = 600.0  # one advance over thousands of faxes answers only when every transition has run
 CHEAP_ARGON2 = ("--argon2-time-cost", "1", "--argon2-memory-kib", "8")
+SERVE = ("--manual-clock", *CHEAP_ARGON2, "--log-level", "warning")  # every server's options, before its own
 IMAGE_WIDTH = 1024  # pixels; one byte each (grey)
 PAGE_IMAGE_BYTES = 1024 * 1024  # about 1 MB of image per page
 MB = 1_000_000
 
 
-# -- servers (as bench/verify_throughput.py) -----------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-def emulator_argv(data_dir: Path, port: int, *extra: str) -> list[str]:
-    return [
-        sys.executable, "-m", "emulator", "serve", "--host", HOST, "--port", str(port), "--data-dir", str(data_dir),
-        "--manual-clock", *CHEAP_ARGON2, "--log-level", "warning", *extra,
-    ]  # fmt: skip
-
-
-def spawn(argv: list[str], log_path: Path) -> subprocess.Popen:
-    """Start a server with its stderr in a file (a pipe nobody reads could fill up and stall it)."""
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=log)
-    process.log_path = log_path  # type: ignore[attr-defined]
-    return process
-
-
-def tail(process: subprocess.Popen) -> str:
-    log = getattr(process, "log_path", None)
-    return log.read_text(errors="replace")[-2000:] if log and log.exists() else ""
-
-
-def wait_for_200(port: int, process: subprocess.Popen, timeout: float = START_TIMEOUT) -> None:
-    """Poll ``/ffws/v1/verify`` until it answers 200 (a bounded loop; it also warms the credential cache)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"server exited with status {process.returncode} before answering: {tail(process)}")
-        conn = http.client.HTTPConnection(HOST, port, timeout=5)
-        try:
-            conn.request("GET", "/ffws/v1/verify", headers={"Authorization": AUTH})
-            response = conn.getresponse()
-            response.read()
-            if response.status == 200:
-                return
-        except OSError:
-            pass
-        finally:
-            conn.close()
-        time.sleep(0.01)
-    raise SystemExit(f"no 200 from {HOST}:{port}/ffws/v1/verify within {timeout} s")
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-LOG_PROBLEMS = ("Traceback", "ERROR", "CRITICAL", "WARNING")
-
-
-@contextmanager
-def running(argv: list[str], port: int, log_path: Path, problems: list[str]) -> Iterator[subprocess.Popen]:
-    """A server for the block; afterwards the lines of its log that look like trouble go into ``problems``."""
-    process = spawn(argv, log_path)
-    try:
-        wait_for_200(port, process)
-        yield process
-    finally:
-        stop(process)
-        if process.returncode not in (0, None):
-            problems.append(f"{log_path.name}: exit status {process.returncode}")
-        for line in log_path.read_text(errors="replace").splitlines():
-            if any(word in line for word in LOG_PROBLEMS):
-                problems.append(f"{log_path.name}: {line.strip()[:200]}")
-
-
+# -- servers (the rest is in bench/servers.py) ---------------------------------------------------------------------
 def memory_kib(pid: int) -> dict[str, int]:
     """VmRSS and VmHWM of a process, in KiB (/proc/PID/status)."""
     found = {}
@@ -153,12 +70,6 @@ def memory_kib(pid: int) -> dict[str, int]:
         if name in ("VmRSS", "VmHWM"):
             found[name] = int(value.split()[0])
     return found
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (/proc/PID/stat): its own work, however busy the machine is."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 # -- HTTP --------------------------------------------------------------------------------------------------------
@@ -253,7 +164,7 @@ def text_fax_body(recipients: list[str]) -> bytes:
 # -- 1. one big fax ------------------------------------------------------------------------------------------------
 def big_fax_run(work: Path, run: int, body: bytes, pages: int, problems: list[str]) -> dict[str, float | str]:
     port = free_port()
-    argv = emulator_argv(work / f"big-{run}", port)
+    argv = emulator_argv(work / f"big-{run}", port, *SERVE)
     with running(argv, port, work / f"big-{run}.log", problems) as server:
         conn = http.client.HTTPConnection(HOST, port, timeout=HTTP_TIMEOUT)
         try:
@@ -326,7 +237,7 @@ def drain_seconds(faxes: int, lines: int) -> int:
 
 def drain(work: Path, run: int, faxes: int, per_request: int, clients: int, problems: list[str]) -> dict:
     port, lines = free_port(), 24
-    argv = emulator_argv(work / f"drain-{run}", port, "--model", "FF840", "--lines", str(lines))
+    argv = emulator_argv(work / f"drain-{run}", port, *SERVE, "--model", "FF840", "--lines", str(lines))
     with running(argv, port, work / f"drain-{run}.log", problems) as server:
         requests, schedule_seconds = schedule_many(port, faxes, per_request, clients)
         conn = http.client.HTTPConnection(HOST, port, timeout=HTTP_TIMEOUT)

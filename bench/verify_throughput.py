@@ -24,34 +24,25 @@ and every wait is bounded.
 from __future__ import annotations
 
 import argparse
-import base64
 import http.client
 import os
 import platform
 import resource
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import sysconfig
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-HOST = "127.0.0.1"
-PATH = "/ffws/v1/verify"
-AUTH = "Basic " + base64.b64encode(b"admin:admin").decode()
+from servers import AUTH, HOST, VERIFY, cpu_seconds, emulator_argv, free_port, running, spawn, stop, wait_for_200
+
 EXPECTED = b'<?xml version="1.0" encoding="UTF-8"?>\n<response>\n  <message>Verified</message>\n</response>\n'
 TARGET_RATIO = 0.8
 TARGET_COLD = 0.6
-START_TIMEOUT = 30.0
-STOP_TIMEOUT = 5.0
-TICKS = os.sysconf("SC_CLK_TCK")
 
 # The bare app: the same uvicorn and uvicorn settings as emulator/server.py, the same bytes, no auth. It lets
 # uvicorn bind its own socket (the textbook way), so a regression in how we bind ours shows up here.
@@ -65,7 +56,7 @@ BODY = {EXPECTED!r}
 app = FastAPI()
 
 
-@app.get("{PATH}")
+@app.get("{VERIFY}")
 async def verify():
     return Response(BODY, media_type="application/xml")
 
@@ -86,14 +77,8 @@ def console_script() -> str:
     return found
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
 def get_verify(conn: http.client.HTTPConnection) -> int:
-    conn.request("GET", PATH, headers={"Authorization": AUTH})
+    conn.request("GET", VERIFY, headers={"Authorization": AUTH})
     response = conn.getresponse()
     body = response.read()
     if response.status == 200 and body != EXPECTED:
@@ -101,66 +86,8 @@ def get_verify(conn: http.client.HTTPConnection) -> int:
     return response.status
 
 
-# -- server processes --------------------------------------------------------------------------------------------
-def spawn(argv: list[str], log_path: Path) -> subprocess.Popen:
-    """Start a server with its stderr in a file (a pipe nobody reads could fill up and stall it)."""
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=log)
-    process.log_path = log_path  # type: ignore[attr-defined]
-    return process
-
-
-def tail(process: subprocess.Popen) -> str:
-    log: Path | None = getattr(process, "log_path", None)
-    return log.read_text(errors="replace")[-2000:] if log and log.exists() else ""
-
-
-def wait_for_200(port: int, process: subprocess.Popen, timeout: float = START_TIMEOUT) -> None:
-    """Poll until the server answers 200 (a bounded loop of short connection attempts)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"server exited with status {process.returncode} before answering:\n{tail(process)}")
-        conn = http.client.HTTPConnection(HOST, port, timeout=5)
-        try:
-            if get_verify(conn) == 200:
-                return
-        except OSError:
-            pass
-        finally:
-            conn.close()
-        time.sleep(0.002)
-    raise SystemExit(f"no 200 from {HOST}:{port}{PATH} within {timeout} s:\n{tail(process)}")
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-@contextmanager
-def running(argv: list[str], port: int, log_path: Path) -> Iterator[subprocess.Popen]:
-    process = spawn(argv, log_path)
-    try:
-        wait_for_200(port, process)
-        yield process
-    finally:
-        stop(process)
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a running process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
-
-
-def emulator_argv(data_dir: Path, port: int, *extra: str) -> list[str]:
-    return [console_script(), "serve", "--host", HOST, "--port", str(port), "--data-dir", str(data_dir), *extra]
+# How the servers are polled until they answer: every 2 ms (finer than the cold starts it times), checking the body.
+POLL = {"probe": get_verify, "interval": 0.002}
 
 
 def bare_argv(port: int) -> list[str]:
@@ -190,11 +117,11 @@ def measure_round(process: subprocess.Popen, port: int, count: int, result: Thro
 
 def throughput(work: Path, count: int, rounds: int) -> dict[str, Throughput]:
     emulator_port, bare_port = free_port(), free_port()
-    emulator = emulator_argv(work / "throughput", emulator_port, "--log-level", "warning")
+    emulator = emulator_argv(work / "throughput", emulator_port, "--log-level", "warning", command=[console_script()])
     results = {"emulator": Throughput(), "bare": Throughput()}
     with (
-        running(emulator, emulator_port, work / "emulator.log") as emulator_process,
-        running(bare_argv(bare_port), bare_port, work / "bare.log") as bare_process,
+        running(emulator, emulator_port, work / "emulator.log", **POLL) as emulator_process,
+        running(bare_argv(bare_port), bare_port, work / "bare.log", **POLL) as bare_process,
     ):
         servers = {"emulator": (emulator_process, emulator_port), "bare": (bare_process, bare_port)}
         for process, port in servers.values():  # warm-up: caches, first-call paths, Argon2 once
@@ -217,7 +144,7 @@ def cold_start(argv: list[str], port: int, log_path: Path) -> tuple[float, float
     start = time.perf_counter()
     process = spawn(argv, log_path)
     try:
-        wait_for_200(port, process)
+        wait_for_200(port, process, **POLL)
         wall = time.perf_counter() - start
     finally:
         stop(process)
@@ -227,7 +154,7 @@ def cold_start(argv: list[str], port: int, log_path: Path) -> tuple[float, float
 def cold_starts(work: Path, runs: int) -> dict[str, list[tuple[float, float]]]:
     def emulator(data_dir: Path) -> tuple[float, float]:
         port = free_port()
-        return cold_start(emulator_argv(data_dir, port), port, data_dir.with_suffix(".log"))
+        return cold_start(emulator_argv(data_dir, port, command=[console_script()]), port, data_dir.with_suffix(".log"))
 
     def bare() -> tuple[float, float]:
         port = free_port()

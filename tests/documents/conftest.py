@@ -9,6 +9,8 @@ from PIL import Image, ImageDraw
 from reportlab.lib.pagesizes import LETTER
 from reportlab.pdfgen.canvas import Canvas
 
+from tests.documents_builders import write_big_pdf as write_big_pdf  # shared with tests/ffws, re-exported
+
 
 def write_pdf(path: Path, pages: int, label: str = "Sample page") -> Path:
     canvas = Canvas(str(path), pagesize=LETTER, invariant=1)
@@ -49,37 +51,6 @@ def big_endian_tiff_bytes(frames: int) -> bytes:
     buffer = io.BytesIO()
     images[0].save(buffer, format="TIFF", save_all=True, append_images=images[1:])
     return buffer.getvalue()
-
-
-def write_big_pdf(path: Path, megabytes: int) -> Path:
-    """A valid one-page PDF carrying an uncompressed RGB image of about ``megabytes`` MB, written directly."""
-    width = 2000
-    height = megabytes * 1_000_000 // (3 * width)
-    pixels = bytes(range(256)) * (3 * width * height // 256 + 1)
-    content = b"q 612 0 0 792 0 0 cm /Im0 Do Q"
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
-        b" /Resources << /XObject << /Im0 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
-        b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceRGB"
-        b" /BitsPerComponent 8 /Length %d >>\nstream\n" % (width, height, 3 * width * height),
-    ]
-    with path.open("wb") as fh:
-        fh.write(b"%PDF-1.4\n")
-        offsets = []
-        for number, body in enumerate(objects, start=1):
-            offsets.append(fh.tell())
-            fh.write(b"%d 0 obj\n%s" % (number, body))
-            if number == len(objects):
-                fh.write(pixels[: 3 * width * height] + b"\nendstream")
-            fh.write(b"\nendobj\n")
-        xref = fh.tell()
-        fh.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-        fh.writelines(b"%010d 00000 n \n" % offset for offset in offsets)
-        fh.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
-    return path
 
 
 @pytest.fixture

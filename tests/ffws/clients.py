@@ -19,6 +19,8 @@ from PIL import Image, ImageDraw
 from reportlab.lib.pagesizes import LETTER
 from reportlab.pdfgen.canvas import Canvas
 
+from tests.documents_builders import big_pdf_bytes as big_pdf_bytes  # shared with tests/documents
+
 BASE = "https://faxfinder.test/ffws/v1"
 OFAX = "/ffws/v1/ofax"
 ENTRY_URL_TAIL = r"[0-9A-F]+/[0-9A-F]+$"
@@ -34,32 +36,6 @@ def pdf_bytes(pages: int, label: str = "Page") -> bytes:
         canvas.showPage()
     canvas.save()
     return buffer.getvalue()
-
-
-def big_pdf_bytes(megabytes: int) -> bytes:
-    """A valid one-page PDF of about ``megabytes`` MB (an uncompressed image), built by hand."""
-    width, height = 1000, megabytes * 1_000_000 // 3000
-    pixels = (bytes(range(256)) * (3 * width * height // 256 + 1))[: 3 * width * height]
-    content = b"q 612 0 0 792 0 0 cm /Im0 Do Q"
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
-        b" /Resources << /XObject << /Im0 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
-        b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceRGB /BitsPerComponent 8"
-        b" /Length %d >>\nstream\n%s\nendstream" % (width, height, len(pixels), pixels),
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
 
 
 def text_bytes(lines: int) -> bytes:

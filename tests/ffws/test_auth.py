@@ -8,27 +8,13 @@ import pytest
 from lxml import etree
 
 from tests.conftest import assert_error, assert_golden, db_state
+from tests.ffws.clients import BASE, create_user
+from tests.ffws.helpers import CHANGE_DENIED, EDIT_DENIED, GLOBAL, VIEW_DENIED, element
 
-BASE = "https://faxfinder.test/ffws/v1"
-GLOBAL = "global_contact_list"
 USER1 = ("user1", "pw1")
-VIEW_DENIED = "Authenticated user does not have permission to view data associated with username."
-CHANGE_DENIED = "Authenticated user does not have permission to change data associated with username."
-EDIT_DENIED = "Authenticated user does not have permission to change data."
-
-
-def element(root: str, **fields: object) -> str:
-    return f"<{root}>" + "".join(f"<{k}>{v}</{k}>" for k, v in fields.items()) + f"</{root}>"
-
-
 CONTACT = element("contact", name="Intruder")
 GROUP = element("contact_group", name="Intruder")
 USER = element("user", name="Intruder", username="intruder", password="x")
-
-
-def create_user(client, username: str, password: str) -> None:
-    body = element("user", name=username, username=username, password=password)
-    assert client.post("/ffws/v1/users", body).status_code == 200
 
 
 def created_id(response) -> int:

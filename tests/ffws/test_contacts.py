@@ -6,36 +6,11 @@ import pytest
 from lxml import etree
 
 from tests.conftest import assert_error, assert_golden, db_state, message_of
+from tests.ffws.clients import BASE, create_user
+from tests.ffws.helpers import GLOBAL, NO_USER, add_contact, contact_body, element, oids_of
 
-BASE = "https://faxfinder.test/ffws/v1"
-GLOBAL = "global_contact_list"
 FIELDS = ("name", "fax_number", "phone_number", "organization")
-NO_USER = "No user found with that username."
 CONTACT_NOT_FOUND = "Contact not found."
-
-
-def element(root: str, **fields: object) -> str:
-    return f"<{root}>" + "".join(f"<{k}>{v}</{k}>" for k, v in fields.items()) + f"</{root}>"
-
-
-def contact_body(**fields: object) -> str:
-    return element("contact", **fields)
-
-
-def create_user(client, username: str, password: str = "pw") -> None:
-    body = element("user", name=username, username=username, password=password)
-    assert client.post("/ffws/v1/users", body).status_code == 200
-
-
-def add_contact(client, owner: str = "admin", auth=("admin", "admin"), **fields: object) -> int:
-    """Create a contact and return its ID (taken from the contact_url the device answers with)."""
-    fields.setdefault("name", "Someone")
-    response = client.post(f"/ffws/v1/contacts/{owner}", contact_body(**fields), auth=auth)
-    assert response.status_code == 200, response.text
-    url = etree.fromstring(response.content).findtext("contact/contact_url")
-    prefix = f"{BASE}/contacts/{owner}/"
-    assert url.startswith(prefix)
-    return int(url[len(prefix) :])
 
 
 def contacts_of(response) -> list[dict[str, str]]:
@@ -52,14 +27,6 @@ def contacts_of(response) -> list[dict[str, str]]:
 def ids_of(response, owner: str = "admin") -> list[int]:
     prefix = f"{BASE}/contacts/{owner}/"
     return [int(c["contact_url"].removeprefix(prefix)) for c in contacts_of(response)]
-
-
-def oids_of(response) -> str:
-    assert response.status_code == 200, response.text
-    root = etree.fromstring(response.content)
-    assert [child.tag for child in root] == ["message", "oids"]
-    assert root.findtext("message") == "Success"
-    return root.findtext("oids")
 
 
 # -- create, view, edit, delete -------------------------------------------------------------------------------------

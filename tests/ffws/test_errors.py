@@ -7,8 +7,7 @@ import pytest
 
 from emulator import __version__
 from tests.conftest import assert_error, assert_golden, db_state, message_of
-
-GLOBAL = "global_contact_list"
+from tests.ffws.helpers import GLOBAL
 
 
 # -- goldens of each error kind ----------------------------------------------------------------------------------

@@ -6,16 +6,11 @@ import pytest
 from lxml import etree
 
 from tests.conftest import assert_error, assert_golden, db_state, message_of
+from tests.ffws.clients import BASE, create_user
+from tests.ffws.helpers import GLOBAL, NO_USER, add_contact, element, oids_of
 
-BASE = "https://faxfinder.test/ffws/v1"
-GLOBAL = "global_contact_list"
-NO_USER = "No user found with that username."
 NO_GROUP = "No group found with that username."
 NO_GROUP_FOR = "No group found for that username."
-
-
-def element(root: str, **fields: object) -> str:
-    return f"<{root}>" + "".join(f"<{k}>{v}</{k}>" for k, v in fields.items()) + f"</{root}>"
 
 
 def group_body(*members: str, **fields: object) -> str:
@@ -27,17 +22,6 @@ def group_body(*members: str, **fields: object) -> str:
 
 def curl(owner: str, contact_id: int) -> str:
     return f"{BASE}/contacts/{owner}/{contact_id}"
-
-
-def create_user(client, username: str, password: str = "pw") -> None:
-    body = element("user", name=username, username=username, password=password)
-    assert client.post("/ffws/v1/users", body).status_code == 200
-
-
-def add_contact(client, owner: str = "admin", name: str = "Someone", auth=("admin", "admin")) -> int:
-    response = client.post(f"/ffws/v1/contacts/{owner}", element("contact", name=name), auth=auth)
-    assert response.status_code == 200, response.text
-    return int(etree.fromstring(response.content).findtext("contact/contact_url").rsplit("/", 1)[1])
 
 
 def add_group(client, owner: str = "admin", *members: str, auth=("admin", "admin"), **fields: object) -> int:
@@ -73,13 +57,6 @@ def group(client, owner: str, group_id: int, auth=("admin", "admin")) -> dict:
     assert message_of(response) == "Success"
     [only] = groups_of(response)
     return only
-
-
-def oids_of(response) -> str:
-    assert response.status_code == 200, response.text
-    root = etree.fromstring(response.content)
-    assert [child.tag for child in root] == ["message", "oids"]
-    return root.findtext("oids")
 
 
 # -- create, view, edit, delete -------------------------------------------------------------------------------------

@@ -6,8 +6,9 @@ import pytest
 from lxml import etree
 
 from tests.conftest import assert_error, assert_golden, db_state, message_of
+from tests.ffws.clients import BASE, create_user
+from tests.ffws.helpers import CHANGE_DENIED, EDIT_DENIED, VIEW_DENIED, element
 
-BASE = "https://faxfinder.test/ffws/v1"
 USER_FIELDS_IN_ORDER = [
     "user_url",
     "name",
@@ -37,23 +38,10 @@ GUIDE_EXAMPLE = {  # 02-users §2.3, the body the guide sends
     "receipt": "never",
     "receipt_attachment": "none",
 }
-VIEW_DENIED = "Authenticated user does not have permission to view data associated with username."
-CHANGE_DENIED = "Authenticated user does not have permission to change data associated with username."
-EDIT_DENIED = "Authenticated user does not have permission to change data."
-
-
-def element(root: str, **fields: object) -> str:
-    return f"<{root}>" + "".join(f"<{k}>{v}</{k}>" for k, v in fields.items()) + f"</{root}>"
 
 
 def user_body(**fields: object) -> str:
     return element("user", **fields)
-
-
-def create_user(client, username: str = "user1", password: str = "secret", **fields: object) -> None:
-    body = user_body(name=fields.pop("name", f"User {username}"), username=username, password=password, **fields)
-    response = client.post("/ffws/v1/users", body)
-    assert response.status_code == 200, response.text
 
 
 def user_of(response) -> dict[str, str]:
