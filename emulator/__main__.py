@@ -1,3 +1,3 @@
-from emulator.cli import main
+from emulator.launch import main
 
 raise SystemExit(main())

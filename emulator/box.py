@@ -57,7 +57,7 @@ class Box:
         self.queue = Queue(self.db, self.clock, self.preprocessor, self.enabled_lines, self.inbound)
         self.runner = Runner(self.queue, self.clock)
         self.queue.on_change = self.runner.nudge
-        self.journal = Journal(settings.journal_size)
+        self.journal = Journal(settings.journal_size, self.zone)
         self.faults = Faults(self.random)
         self._seed_hashes: dict[str, str] = {}
         self.ready = False

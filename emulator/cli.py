@@ -7,7 +7,6 @@ environment twin; a flag given on the command line wins over the environment.
 from __future__ import annotations
 
 import argparse
-import gc
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -116,10 +115,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             for error in exc.errors():
                 print(f"faxfinder-emulator: {_where(args, error['loc'])}: {error['msg']}", file=sys.stderr)
             return 2
-        # Start-up builds a few hundred thousand objects that live as long as the process (modules, classes,
-        # routes); hunting for garbage cycles among them while they are being built only costs time (~0.1 s).
-        # serve() switches the collector back on once it has frozen them.
-        gc.disable()
         from emulator.server import serve
 
         return serve(settings)

@@ -14,10 +14,14 @@ import re
 import threading
 from collections import deque
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from emulator.wire.times import format_time
 
 KEEP_BODY = 256 * 1024  # bytes of a request or response body kept in an entry
 # A body cut at KEEP_BODY may end inside a <password>: up to the end of the text is the secret then.
 _PASSWORD = re.compile(r"(<password(?:\s[^>]*)?>)(.*?)(</password\s*>|\Z)", re.S | re.I)
+_PASSWORD_HINT = re.compile(rb"<password", re.I)
 _CONTENT = re.compile(r"(<content(?:\s[^>]*)?>)(.*?)(</content\s*>|\Z)", re.S)
 
 
@@ -33,14 +37,23 @@ def _summarise_content(match: re.Match[str]) -> str:
     return f"{start}{summary}{end}"
 
 
-def redact(body: bytes) -> str:
+def without_passwords(body: bytes) -> bytes:
+    """Recorded as soon as the exchange ends: no password is ever held in the journal, not even in memory."""
+    if not _PASSWORD_HINT.search(body):
+        return body
     text = body.decode("utf-8", errors="replace")
-    text = _PASSWORD.sub(lambda m: f"{m.group(1)}[redacted]{m.group(3)}", text)
+    return _PASSWORD.sub(lambda m: f"{m.group(1)}[redacted]{m.group(3)}", text).encode()
+
+
+def redact(body: bytes) -> str:
+    """The request body as the journal shows it: passwords replaced, attachment content summarised."""
+    text = without_passwords(body).decode("utf-8", errors="replace")
     return _CONTENT.sub(_summarise_content, text)
 
 
 class Journal:
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, zone: ZoneInfo) -> None:
+        self._zone = zone
         self._entries: deque[dict[str, Any]] = deque(maxlen=size)
         self._lock = threading.Lock()
         self._next_id = 1
@@ -62,7 +75,15 @@ class Journal:
                 and (path is None or fnmatch.fnmatchcase(e["path"], path))
                 and (status is None or e["status"] == status)
             ]
-        return found[-limit:] if limit else found
+        return [self._shown(e) for e in (found[-limit:] if limit else found)]
+
+    def _shown(self, entry: dict[str, Any]) -> dict[str, Any]:
+        """An entry as the control plane shows it; the costly parts are done here, not while serving requests."""
+        shown = dict(entry)
+        shown["time"] = format_time(entry["time"], self._zone)
+        shown["request_body"] = redact(entry["request_body"])
+        shown["response_body"] = entry["response_body"].decode("utf-8", errors="replace")
+        return shown
 
     def clear(self) -> None:
         with self._lock:

@@ -10,9 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from emulator.journal import KEEP_BODY, redact
+from emulator.journal import KEEP_BODY, without_passwords
 from emulator.wire.errors import FFWSError
-from emulator.wire.times import format_time
 from emulator.wire.write import envelope
 
 if TYPE_CHECKING:
@@ -81,7 +80,7 @@ class DeviceMiddleware:
         box = self.box
         started = time.perf_counter()
         entry: dict[str, Any] = {
-            "time": format_time(box.clock.now(), box.zone),
+            "time": box.clock.now(),
             "method": scope["method"],
             "path": scope["path"],
             "query": scope.get("query_string", b"").decode("latin-1"),
@@ -119,9 +118,9 @@ class DeviceMiddleware:
                 user=state.get("username"),
                 duration_ms=round((time.perf_counter() - started) * 1000, 3),
                 request_size=size,
-                request_body=redact(bytes(request_body)),
+                request_body=without_passwords(bytes(request_body)),
                 request_truncated=size > len(request_body),
-                response_body=response_body.decode("utf-8", errors="replace"),
+                response_body=bytes(response_body),
                 reason=state.get("error") if (entry["status"] or 0) >= 400 or entry.get("dropped") else None,
             )
             if "attachments" in state:
