@@ -7,13 +7,15 @@ fault draws from its own generator, so a run can be repeated exactly; without on
 from __future__ import annotations
 
 import fnmatch
-import random
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from emulator.device.outcomes import OUTCOMES, digits_of
 from emulator.randomness import RandomSource
+
+if TYPE_CHECKING:
+    import random
 
 FAX_OUTCOMES = tuple(o for o in OUTCOMES if o != "sent")
 

@@ -64,4 +64,5 @@ class Runner:
                 raise
             except Exception:  # a failing transition must not stop the box; it is retried on the next turn
                 log.exception("fax queue step failed")
-                await asyncio.sleep(MAX_NAP)
+                with contextlib.suppress(TimeoutError):  # try again on the next nudge, or after a nap
+                    await asyncio.wait_for(self._wake.wait(), timeout=MAX_NAP)
