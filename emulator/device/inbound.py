@@ -83,8 +83,14 @@ class InboundLine:
     def document(self, fax_id: int) -> Path:
         return self.documents_dir / "inbound" / f"{fax_id}.pdf"
 
+    @staticmethod
+    def receiving(session: Session) -> list[InboundFax]:
+        """The faxes being received right now, oldest first."""
+        stmt = select(InboundFax).where(InboundFax.finished.is_(False)).order_by(InboundFax.id)
+        return list(session.scalars(stmt))
+
     def busy_lines(self, session: Session) -> set[int]:
-        return set(session.scalars(select(InboundFax.line_number).where(InboundFax.finished.is_(False))))
+        return {fax.line_number for fax in self.receiving(session)}
 
     def next_due(self, session: Session) -> datetime | None:
         return session.scalar(select(func.min(InboundFax.end_time)).where(InboundFax.finished.is_(False)))

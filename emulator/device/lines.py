@@ -76,7 +76,7 @@ def line_states(
     active: dict[int, LineState] = {}
     for attempt in session.scalars(select(Attempt).where(Attempt.finished.is_(False))):
         active[attempt.line_number] = _outbound(attempt, now)
-    for fax in session.scalars(select(InboundFax).where(InboundFax.finished.is_(False))):
+    for fax in inbound.receiving(session):
         active[fax.line_number] = _inbound(fax, inbound, now)
     idle = IDLE_CHANNEL if is_ip else IDLE_MODEM
     disabled = DISABLED_CHANNEL if is_ip else DISABLED_MODEM

@@ -27,6 +27,7 @@ REALM = "FaxFinder"
 CACHE_SIZE = 1024
 
 VIEW_DENIED = "Authenticated user does not have permission to view data associated with username."
+FAX_DENIED = "Authenticated user does not have permission to view this fax."
 CHANGE_DENIED = "Authenticated user does not have permission to change data associated with username."
 
 

@@ -118,6 +118,14 @@ def count_param(params: QueryParams, name: str, default: int | None) -> int | No
     return min(int(text), MAX_COUNT)
 
 
+def flag_param(params: QueryParams, name: str) -> bool:
+    """A true/false switch in the query string (all_users, include_modem_info); false when absent."""
+    text = (params.get(name) or "false").strip().lower()
+    if text not in ("true", "false"):
+        raise invalid(name, "must be true or false")
+    return text == "true"
+
+
 def parse_id(raw: str) -> int | None:
     """A record ID as the device writes it in URLs (``6``, ``0042``); None for anything else."""
     return int(raw) if _ID.fullmatch(raw) else None

@@ -6,16 +6,14 @@ from datetime import datetime
 from typing import IO
 
 from fastapi import Request
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
 from emulator.catalogue import device
-from emulator.device.models import Attempt, FaxEntry
+from emulator.device.models import FaxEntry
 from emulator.ffws.auth import Caller
-from emulator.ffws.fields import count_param
+from emulator.ffws.fields import count_param, flag_param
 from emulator.ffws.http import CurrentCaller, base_url, get_box
 from emulator.ffws.ofax import service
 from emulator.ffws.ofax.intake import Blobs, parse_schedule_fax, spool_body
@@ -60,27 +58,15 @@ async def schedule_fax(request: Request, caller: CurrentCaller) -> Response:
     return xml_response("Success", elements, status=201)
 
 
-def _flag(params: QueryParams, name: str) -> bool:
-    raw = (params.get(name) or "false").strip().lower()
-    if raw not in ("true", "false"):
-        raise invalid(name, "must be true or false")
-    return raw == "true"
-
-
 def _render(request: Request, session: Session, entries: list[FaxEntry]) -> Response:
     box = get_box(request)
-    with_info = _flag(request.query_params, "include_modem_info")
+    with_info = flag_param(request.query_params, "include_modem_info")
     base = base_url(request)
     elements = []
     for entry in entries:
-        info = last_finished_attempt(session, entry.id) if with_info else None
+        info = service.last_finished_attempt(session, entry.id) if with_info else None
         elements.append(fax_entry_element(entry, base, box.zone, info, box.profile.line_word))
     return xml_response("Success", elements)
-
-
-def last_finished_attempt(session: Session, entry_id: int) -> Attempt | None:
-    stmt = select(Attempt).where(Attempt.entry_id == entry_id, Attempt.finished.is_(True)).order_by(Attempt.id.desc())
-    return session.scalars(stmt).first()
 
 
 @device.route("GET", "/ofax")
@@ -92,7 +78,7 @@ def view_fax_entries(request: Request, caller: CurrentCaller) -> Response:
     if klass is not None and klass not in CLASSES:
         raise invalid("class", "must be one of " + ", ".join(CLASSES))
     complete_limit = count_param(params, "complete_limit", 10)
-    all_users = _flag(params, "all_users")
+    all_users = flag_param(params, "all_users")
     with get_box(request).db.read() as session:
         entries = service.list_entries(session, caller, all_users, klass, complete_limit)
         return _render(request, session, entries)

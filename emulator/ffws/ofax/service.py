@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from emulator.device import models as m
-from emulator.device.models import Attachment, Counter, Fax, FaxEntry
+from emulator.device.models import Attachment, Attempt, Counter, Fax, FaxEntry
 from emulator.device.outcomes import preprocessing_seconds
 from emulator.device.queue import Queue
 from emulator.device.store import DocumentStore
@@ -215,6 +215,12 @@ def visible_entries(session: Session, caller: Caller, faxkey: str, entrykey: str
         return list(fax.entries)
     number = parse_key(entrykey, 4)
     return [e for e in fax.entries if e.number == number]
+
+
+def last_finished_attempt(session: Session, entry_id: int) -> Attempt | None:
+    """The entry's latest finished try (the modem information of include_modem_info)."""
+    stmt = select(Attempt).where(Attempt.entry_id == entry_id, Attempt.finished.is_(True)).order_by(Attempt.id.desc())
+    return session.scalars(stmt).first()
 
 
 def list_entries(

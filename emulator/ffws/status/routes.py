@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from fastapi import Request
-from sqlalchemy import select
 from starlette.responses import Response
 
 from emulator.catalogue import ANALOG, IP, device
-from emulator.device.inbound import InboundFax
 from emulator.ffws.fields import count_param, parse_id
 from emulator.ffws.http import CurrentCaller, base_url, get_box
 from emulator.ffws.ofax import service as ofax
@@ -108,10 +106,9 @@ def view_inbound_status(request: Request, caller: CurrentCaller) -> Response:
     box = get_box(request)
     now = box.clock.now()
     with box.db.read() as session:
-        receiving = session.scalars(select(InboundFax).where(InboundFax.finished.is_(False)).order_by(InboundFax.id))
         entries = [
             wire.inbound_entry_element(fax, box.inbound.pages_so_far(fax, now), box.profile.is_ip, box.zone)
-            for fax in receiving
+            for fax in box.inbound.receiving(session)
         ]
     return xml_response("Success", entries)
 
