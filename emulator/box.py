@@ -78,6 +78,7 @@ class Box:
             self.clock.set(remembered.now)  # a restart never moves emulated time backwards
         self.store.clear_incoming()
         self.queue.recover(self.clock.now())
+        self.started_at = self.clock.now()  # uptime counts from this start, after the remembered time
         self.ready = True
 
     def stop(self) -> None:
@@ -101,7 +102,7 @@ class Box:
     def reset(self) -> None:
         """Everything back to the fixtures and the settings: data, documents, clock, journal, faults, caches."""
         with self.queue.lock:
-            with self.db.transaction() as session:
+            with self.queue.transaction() as session:
                 self.wipe(session)
                 self.seed(session)
             self.store.clear()

@@ -107,7 +107,7 @@ def import_state(box: Box, data: Any) -> None:
     documents = _documents(box, data["documents"])
     with box.queue.lock:
         try:
-            with box.db.transaction() as session:
+            with box.queue.transaction() as session:
                 box.wipe(session)
                 for table in _tables():
                     rows = [_row(table, r) for r in data["tables"].get(table.name, [])]

@@ -62,10 +62,14 @@ class FFClient:
     def delete(self, path: str, **kwargs: Any) -> httpx.Response:
         return self.request("DELETE", path, **kwargs)
 
-    def close(self) -> None:
+    def close_client(self) -> None:
+        """Close this client's connection only (the box stays up for others)."""
         self._loop.run_until_complete(self._client.aclose())
-        self.box.stop()
         self._loop.close()
+
+    def close(self) -> None:
+        self.close_client()
+        self.box.stop()
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,8 @@ both call it), so the same requests always give the same history.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -203,17 +204,23 @@ class Queue:
             state.now = now
 
     # -- what users ask for -----------------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A write transaction that no queue step runs beside. The queue's lock is taken first, as ``run_until``
+        takes it: the other order would deadlock against a step (SQLite's write lock held, waiting for ours)."""
+        with self.lock, self.db.transaction() as session:
+            yield session
+
     def abort(self, session: Session, entry: FaxEntry, now: datetime) -> None:
-        """Abort an entry that is not final yet (a sending line hangs up)."""
-        with self.lock:
-            if entry.state == m.SENDING:
-                attempt = open_attempt(session, entry.id)
-                if attempt is not None:
-                    attempt.result, attempt.result_message = "aborted", ABORTED_MESSAGE
-                    attempt.call_result = "failed"
-                    close_attempt(session, attempt, now)
-            self._complete(entry, m.ABORTED, ABORTED_MESSAGE, now)
-            self._remember_time(session, now)  # a line freed now serves the next entry from now on, not earlier
+        """Abort an entry that is not final yet (a sending line hangs up); call inside ``transaction()``."""
+        if entry.state == m.SENDING:
+            attempt = open_attempt(session, entry.id)
+            if attempt is not None:
+                attempt.result, attempt.result_message = "aborted", ABORTED_MESSAGE
+                attempt.call_result = "failed"
+                close_attempt(session, attempt, now)
+        self._complete(entry, m.ABORTED, ABORTED_MESSAGE, now)
+        self._remember_time(session, now)  # a line freed now serves the next entry from now on, not earlier
 
     def reschedule(self, session: Session, entry: FaxEntry, when: datetime) -> bool:
         """Send again at ``when`` with a fresh series of tries; False for an entry that cannot be (14)."""

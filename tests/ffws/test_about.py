@@ -60,3 +60,17 @@ def test_about_needs_credentials(client):
 def test_about_golden(client):
     advance(client, 90)
     assert_golden("about_" + client.box.settings.model.replace("-", "").lower(), client.get("/ffws/v1/about"))
+
+
+def test_uptime_counts_from_the_last_start_not_from_the_first(client, tmp_path):
+    from tests.conftest import FFClient, make_box
+
+    client.post("/_emulator/clock/advance", json={"seconds": 86400})
+    client.box.stop()
+    restarted = FFClient(make_box(client.box.settings.data_dir, tmp_path / "again"))
+    try:
+        about = restarted.get("/ffws/v1/about").text
+        assert "<uptime>0 days, 00:00:00</uptime>" in about
+        assert "2026-01-02T00:00:00" in restarted.get("/ffws/v1/status/system").text  # time itself was kept
+    finally:
+        restarted.close()

@@ -106,7 +106,7 @@ def view_fax_entry(faxkey: str, entrykey: str, request: Request, caller: Current
 
 def _abort(request: Request, caller: Caller, faxkey: str, entrykey: str | None) -> Response:
     box = get_box(request)
-    with box.db.transaction() as session:
+    with box.queue.transaction() as session:
         service.abort_entries(session, caller, box.queue, faxkey, entrykey, box.clock.now())
     box.runner.nudge()
     return empty_response(202)
