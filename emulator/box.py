@@ -54,7 +54,7 @@ class Box:
         self.rules = load_rules(self.fixtures / "outcomes.json")
         self.preprocessor = Preprocessor(self.store, self.cover_pages_dir, self.zone)
         self.inbound = InboundLine(settings.documents_dir)
-        self.queue = Queue(self.db, self.clock, self.preprocessor, self.enabled_lines, self.inbound)
+        self.queue = Queue(self.db, self.preprocessor, self.enabled_lines, self.inbound)
         self.runner = Runner(self.queue, self.clock)
         self.queue.on_change = self.runner.nudge
         self.journal = Journal(settings.journal_size, self.zone)

@@ -10,14 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from emulator.catalogue import device
 from emulator.journal import KEEP_BODY, without_passwords
 from emulator.wire.errors import FFWSError
-from emulator.wire.write import envelope
+from emulator.wire.response import error_response
 
 if TYPE_CHECKING:
     from emulator.box import Box
-
-PREFIX = "/ffws/v1"
 
 
 class BodyTooLarge(FFWSError):
@@ -27,13 +26,6 @@ class BodyTooLarge(FFWSError):
 
 class ConnectionDropped(Exception):
     """Raised where a dropped connection cannot be simulated by closing a socket (in-process test clients)."""
-
-
-async def _send_xml(send: Send, status: int, message: str, headers: list[tuple[bytes, bytes]] = ()) -> None:
-    body = envelope(message)
-    head = [(b"content-type", b"application/xml"), (b"content-length", str(len(body)).encode()), *headers]
-    await send({"type": "http.response.start", "status": status, "headers": head})
-    await send({"type": "http.response.body", "body": body})
 
 
 def _transport_of(send: Send) -> Any:
@@ -74,7 +66,7 @@ class DeviceMiddleware:
         self.box = box
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(PREFIX):
+        if scope["type"] != "http" or not scope["path"].startswith(device.prefix):
             await self.app(scope, receive, send)
             return
         box = self.box
@@ -141,13 +133,13 @@ class DeviceMiddleware:
             if fault.status:
                 message = fault.message or HTTPStatus(fault.status).phrase
                 scope.setdefault("state", {})["error"] = message
-                await _send_xml(send, fault.status, message)
+                await error_response(fault.status, message)(scope, receive, send)
                 return
         declared = dict(scope.get("headers", [])).get(b"content-length", b"")
         limit = self.box.profile.max_request_bytes
         if declared.isdigit() and int(declared) > limit:
             error = BodyTooLarge(limit)
             scope.setdefault("state", {})["error"] = error.message
-            await _send_xml(send, 413, error.message, [(b"connection", b"close")])
+            await error_response(413, error.message, {"connection": "close"})(scope, receive, send)
             return
         await self.app(scope, receive, send)

@@ -13,8 +13,6 @@ from emulator.settings import ClientSettings
 if TYPE_CHECKING:
     import httpx
 
-DEFAULT_URL = "http://127.0.0.1:8080"
-
 
 def _client(args: argparse.Namespace) -> httpx.Client:
     import httpx  # not on `serve`'s start-up path
@@ -48,7 +46,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--url",
         default=ClientSettings().url,
-        help=f"base URL of the running emulator [env FFEMU_URL; default {DEFAULT_URL}]",
+        help=f"base URL of the running emulator [env FFEMU_URL; default {ClientSettings.model_fields['url'].default}]",
     )
     parser.add_argument("--token", default=None, help="control token [env FFEMU_CONTROL_TOKEN]")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for the answer")

@@ -21,7 +21,7 @@ from emulator.settings import Settings
 log = logging.getLogger("emulator")
 
 
-def _bind(host: str, port: int) -> socket.socket:
+def bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets whose proto says TCP. Without it every answer
     # written in two parts (head, then body) waits for the client's delayed ACK: ~40 ms per keep-alive request.
@@ -73,7 +73,7 @@ def _listen(settings: Settings) -> list[socket.socket]:
     sockets = []
     try:
         for port in ports:
-            sockets.append(_bind(settings.host, port))
+            sockets.append(bind(settings.host, port))
     except OSError as exc:
         for sock in sockets:
             sock.close()

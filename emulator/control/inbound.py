@@ -66,7 +66,7 @@ def receive(box, request: InboundRequest) -> InboundAnswer:  # noqa: ANN001
         )  # fmt: skip
         with box.db.transaction() as session:
             now = box.clock.now()
-            result = box.inbound.arrive(session, arrival, box.queue.free_lines(session, now), now)
+            result = box.inbound.arrive(session, arrival, box.queue.free_lines(session), now)
             if isinstance(result, InboundFax):
                 box.inbound.store_document(result, pdf)
                 answer = InboundAnswer(id=result.id, line=result.line_number, busy=False)

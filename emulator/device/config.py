@@ -94,17 +94,13 @@ def read_setting(session: Session, name: str) -> dict[str, Any]:
     return {**DEFAULTS[name], **stored}
 
 
-def _store(session: Session, name: str, value: dict[str, Any]) -> None:
+def write_setting(session: Session, name: str, value: dict[str, Any]) -> None:
     row = session.get(DeviceSetting, name)
     text = json.dumps(value, sort_keys=True)
     if row is None:
         session.add(DeviceSetting(name=name, value=text))
     else:
         row.value = text
-
-
-def write_setting(session: Session, name: str, value: dict[str, Any]) -> None:
-    _store(session, name, value)
 
 
 def read_modems(session: Session, count: int) -> list[dict[str, Any]]:
@@ -114,7 +110,7 @@ def read_modems(session: Session, count: int) -> list[dict[str, Any]]:
 
 
 def write_modems(session: Session, modems: list[dict[str, Any]]) -> None:
-    _store(
+    write_setting(
         session,
         "modem_settings",
         {str(m["modem_number"]): {k: v for k, v in m.items() if k != "modem_number"} for m in modems},

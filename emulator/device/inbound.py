@@ -16,7 +16,6 @@ from emulator.device.config import InboundRoute
 from emulator.device.models import Call
 from emulator.device.outcomes import DIAL_SECONDS, PAGE_SECONDS
 
-INBOUND_RESULTS = ("success", "failure", "partial")
 RESULT_MESSAGES = {
     "success": "Fax received",
     "failure": "Reception failed: no pages received",

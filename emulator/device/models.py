@@ -95,6 +95,14 @@ class FaxEntry(Base):
     approval_time: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     fax: Mapped[Fax] = relationship(back_populates="entries", lazy="joined")
 
+    def complete(self, state: str, message: str, now: datetime) -> None:
+        """Into a final state at ``now``: nothing more is due."""
+        self.state = state
+        self.schedule_message = message
+        self.stime = now
+        self.due_at = None
+        self.completed_at = now
+
 
 class Attempt(Base):
     """One try of an entry on a line. Open while the call lasts; the outbound log shows the finished ones."""

@@ -78,11 +78,7 @@ class Preprocessor:
         """End of preprocessing: the entry waits for a line, or is dead when a document could not be converted."""
         fax = entry.fax
         if fax.conversion_error or fax.document_pages is None:
-            entry.state = m.DEAD
-            entry.schedule_message = fax.conversion_error or "Conversion failed"
-            entry.stime = now
-            entry.due_at = None
-            entry.completed_at = now
+            entry.complete(m.DEAD, fax.conversion_error or "Conversion failed", now)
             return
         entry.pages = pages_of(fax)
         entry.state = m.PENDING
@@ -109,9 +105,7 @@ class Preprocessor:
             documents.render_cover_page(self.cover_pages / fax.cover_name, self.cover_fields(entry), cover)
             parts.append(cover)
         parts += [self.store.attachment_pdf(fax.id, a.position) for a in fax.attachments]
-        partial = target.with_suffix(".part")
-        documents.merge_pdfs(parts, partial)
-        partial.replace(target)
+        documents.merge_pdfs(parts, target)  # written aside and moved into place: never half a preview
 
     def cover_fields(self, entry: FaxEntry) -> documents.CoverFields:
         fax = entry.fax

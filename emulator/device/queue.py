@@ -15,12 +15,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from emulator.clock import Clock
 from emulator.db import Database
 from emulator.device import models as m
 from emulator.device.inbound import InboundLine
 from emulator.device.models import Attempt, Call, ClockState, FaxEntry
-from emulator.device.outcomes import plan_try, preprocessing_seconds
+from emulator.device.outcomes import digits_of, plan_try, preprocessing_seconds
 from emulator.device.preprocess import Preprocessor, pages_of
 
 ABORTED_MESSAGE = "Fax aborted by user"
@@ -31,33 +30,30 @@ class Queue:
     def __init__(
         self,
         db: Database,
-        clock: Clock,
         preprocessor: Preprocessor,
         lines: Callable[[Session], list[int]],
         inbound: InboundLine,
     ) -> None:
         self.db = db
-        self.clock = clock
         self.preprocessor = preprocessor
         self.inbound = inbound
         self._lines = lines
         self.lock = threading.RLock()  # one runner of transitions at a time (and none during a reset)
-        self.transitions = 0
         self.on_change: Callable[[], None] = lambda: None
 
     # -- when is the next thing due --------------------------------------------------------------------------
-    def free_lines(self, session: Session, now: datetime) -> list[int]:
+    def free_lines(self, session: Session) -> list[int]:
         busy = set(session.scalars(select(Attempt.line_number).where(Attempt.finished.is_(False))))
         busy |= self.inbound.busy_lines(session)
         return [n for n in self._lines(session) if n not in busy]
 
-    def next_due(self, session: Session, now: datetime) -> datetime | None:
+    def next_due(self, session: Session) -> datetime | None:
         def earliest(*states: str) -> datetime | None:
             stmt = select(func.min(FaxEntry.due_at)).where(FaxEntry.state.in_(states))
             return session.scalar(stmt)
 
         candidates = [earliest(m.PREPROCESSING, m.SENDING), self.inbound.next_due(session)]
-        if self.free_lines(session, now):
+        if self.free_lines(session):
             candidates.append(earliest(m.PENDING))
         due = [c for c in candidates if c is not None]
         return min(due) if due else None
@@ -69,7 +65,7 @@ class Queue:
         with self.lock:
             while True:
                 with self.db.read() as session:
-                    due = self.next_due(session, target)
+                    due = self.next_due(session)
                     floor = self._last_time(session)
                 if due is None or due > target:
                     break
@@ -84,7 +80,6 @@ class Queue:
                 done += count
                 if count == 0:
                     break
-            self.transitions += done
         if done:
             self.on_change()
         return done
@@ -115,7 +110,7 @@ class Queue:
         return list(session.scalars(stmt))
 
     def _dispatch(self, session: Session, now: datetime) -> int:
-        free = self.free_lines(session, now)
+        free = self.free_lines(session)
         if not free:
             return 0
         # Most urgent first: lower priority number, then earlier send time, then order of scheduling.
@@ -166,9 +161,9 @@ class Queue:
         else:  # an entry left sending without a call (should not happen): try again
             result, message = "failed", RESTART_MESSAGE
         if result == "success":
-            self._complete(entry, m.SENT, message, now)
+            entry.complete(m.SENT, message, now)
         elif result == "not_in_service":
-            self._complete(entry, m.DEAD, message, now)
+            entry.complete(m.DEAD, message, now)
         elif entry.try_number < entry.fax.max_tries:
             entry.state = m.PENDING
             entry.try_number += 1
@@ -176,15 +171,7 @@ class Queue:
             entry.stime = now + timedelta(seconds=entry.fax.try_interval)
             entry.due_at = entry.stime
         else:
-            self._complete(entry, m.FAILED, message, now)
-
-    @staticmethod
-    def _complete(entry: FaxEntry, state: str, message: str, now: datetime) -> None:
-        entry.state = state
-        entry.schedule_message = message
-        entry.stime = now
-        entry.due_at = None
-        entry.completed_at = now
+            entry.complete(m.FAILED, message, now)
 
     def remember(self, now: datetime) -> None:
         """Persist the emulated time, so a restart resumes from here."""
@@ -219,7 +206,7 @@ class Queue:
                 attempt.result, attempt.result_message = "aborted", ABORTED_MESSAGE
                 attempt.call_result = "failed"
                 close_attempt(session, attempt, now)
-        self._complete(entry, m.ABORTED, ABORTED_MESSAGE, now)
+        entry.complete(m.ABORTED, ABORTED_MESSAGE, now)
         self._remember_time(session, now)  # a line freed now serves the next entry from now on, not earlier
 
     def reschedule(self, session: Session, entry: FaxEntry, when: datetime) -> bool:
@@ -296,5 +283,4 @@ def current_page(attempt: Attempt, now: datetime) -> int:
 
 def remote_id_for(fax_number: str) -> str:
     """The far end's station id (CSID): its number, digits only, as fax machines usually announce it."""
-    digits = "".join(c for c in fax_number if c.isdigit())
-    return digits[-20:]
+    return digits_of(fax_number)[-20:]

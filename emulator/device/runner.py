@@ -44,7 +44,7 @@ class Runner:
 
     def _next_due(self) -> datetime | None:
         with self.queue.db.read() as session:
-            return self.queue.next_due(session, self.clock.now())
+            return self.queue.next_due(session)
 
     async def _run(self) -> None:
         assert self._wake is not None

@@ -16,6 +16,11 @@ def entrykey_text(number: int) -> str:
     return f"{number:04X}"
 
 
+def preview_name(fax_id: int, number: int) -> str:
+    """``FAXKEY-ENTRYKEY.pdf``: the preview's name on disk and in its URL."""
+    return f"{faxkey_text(fax_id)}-{entrykey_text(number)}.pdf"
+
+
 class DocumentStore:
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -33,7 +38,7 @@ class DocumentStore:
         return self.fax_dir(fax_id) / f"cover-{entrykey_text(number)}.pdf"
 
     def preview(self, fax_id: int, number: int) -> Path:
-        return self.fax_dir(fax_id) / f"{faxkey_text(fax_id)}-{entrykey_text(number)}.pdf"
+        return self.fax_dir(fax_id) / preview_name(fax_id, number)
 
     def incoming_file(self) -> Path:
         """A new empty file for an upload being received (moved into place once the fax is stored)."""

@@ -28,6 +28,9 @@ CACHE_SIZE = 1024
 
 VIEW_DENIED = "Authenticated user does not have permission to view data associated with username."
 FAX_DENIED = "Authenticated user does not have permission to view this fax."
+# Without "associated with username": the guide's wording for editing a user and for the box's own settings.
+DATA_VIEW_DENIED = "Authenticated user does not have permission to view data."
+DATA_CHANGE_DENIED = "Authenticated user does not have permission to change data."
 CHANGE_DENIED = "Authenticated user does not have permission to change data associated with username."
 
 
@@ -128,6 +131,11 @@ class Authenticator:
 # -- permission rules --------------------------------------------------------------------------------------------
 def may_act_on(caller: Caller, username: str) -> bool:
     return caller.is_admin or caller.username == username
+
+
+def require_admin(caller: Caller, message: str) -> None:
+    if not caller.is_admin:
+        raise FFWSError(403, message)
 
 
 def require_view(caller: Caller, owner: str) -> None:

@@ -7,13 +7,12 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
+from emulator.catalogue import device
 from emulator.ffws.auth import Caller
-from emulator.wire import FFWSError
+from emulator.wire.parse import not_valid_xml
 
 if TYPE_CHECKING:
     from emulator.box import Box
-
-PREFIX = "/ffws/v1"
 
 
 def get_box(request: Request) -> Box:
@@ -34,13 +33,13 @@ async def authenticated(request: Request) -> Caller:
 def base_url(request: Request) -> str:
     """``https://<Host>/ffws/v1``: the device always links with https and the name it was reached by."""
     host = request.headers.get("host") or (request.url.netloc or "localhost")
-    return f"https://{host}{PREFIX}"
+    return f"https://{host}{device.prefix}"
 
 
 async def xml_body(request: Request) -> bytes:
     body = await request.body()
     if not body.strip():
-        raise FFWSError(400, "The provided XML is not valid: the document is empty")
+        raise not_valid_xml("the document is empty")
     return body
 
 

@@ -11,9 +11,13 @@ from emulator.ffws.fields import count_param
 from emulator.wire.errors import invalid
 
 
+def escape_like(text: str) -> str:
+    """``text`` matched literally inside a LIKE pattern (with ``escape="\\"``)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def _like_pattern(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+    return f"%{escape_like(text)}%"
 
 
 @dataclass(frozen=True)

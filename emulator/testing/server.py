@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import socket
 import threading
 from pathlib import Path
 from typing import Any
@@ -43,16 +42,13 @@ class EmulatorServer:
         import uvicorn
 
         from emulator.app import create_app
+        from emulator.server import bind
         from emulator.settings import Settings
 
         settings = _isolated(Settings)(data_dir=self.data_dir, host="127.0.0.1", port=0, **self.settings)
         app = create_app(settings)
         app.state.box.start()
-        # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets whose proto says TCP; without it every
-        # keep-alive answer waits ~40 ms for the client's delayed ACK (see emulator/server.py).
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(128)
+        sock = bind("127.0.0.1", 0)
         self.base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
         self._server = uvicorn.Server(config)

@@ -54,7 +54,8 @@ class XNode:
         return ""
 
 
-def _invalid(detail: str) -> FFWSError:
+def not_valid_xml(detail: str) -> FFWSError:
+    """The device's 400 for a body that is not acceptable XML, naming the problem."""
     detail = detail.strip().rstrip(".")
     return FFWSError(400, f"{INVALID_XML[:-1]}: {detail}" if detail else INVALID_XML)
 
@@ -124,9 +125,9 @@ def parse_xml(
                 if not stack:
                     _check_root(elem, roots)
                 if len(stack) >= MAX_DEPTH:
-                    raise _invalid(f"elements nested deeper than {MAX_DEPTH} levels")
+                    raise not_valid_xml(f"elements nested deeper than {MAX_DEPTH} levels")
                 if count > MAX_ELEMENTS:
-                    raise _invalid(f"more than {MAX_ELEMENTS} elements")
+                    raise not_valid_xml(f"more than {MAX_ELEMENTS} elements")
                 stack.append(XNode(_local_name(elem)))
                 continue
             node = stack.pop()
@@ -146,7 +147,7 @@ def parse_xml(
             while parent is not None and elem.getprevious() is not None:
                 del parent[0]
     except etree.XMLSyntaxError as exc:
-        raise _invalid(_syntax_detail(exc)) from None
+        raise not_valid_xml(_syntax_detail(exc)) from None
     if top is None:
         raise FFWSError(400, INVALID_XML)
     return top
@@ -155,7 +156,7 @@ def parse_xml(
 def _check_root(elem: Any, roots: tuple[str, ...]) -> None:
     docinfo = elem.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
-        raise _invalid("a DOCTYPE is not allowed")
+        raise not_valid_xml("a DOCTYPE is not allowed")
     name = _local_name(elem)
     if name not in roots:
         expected = " or ".join(f"<{r}>" for r in roots)

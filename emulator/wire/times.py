@@ -13,11 +13,6 @@ def to_local(when: datetime, zone: ZoneInfo) -> datetime:
     return when.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None)
 
 
-def from_local(when: datetime, zone: ZoneInfo) -> datetime:
-    """A naive device-local time as a naive UTC instant."""
-    return when.replace(tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
-
-
 def format_time(when: datetime | None, zone: ZoneInfo) -> str:
     """Device-local time with the ``T`` (clients parse it as such); empty for no time."""
     if when is None:

@@ -20,7 +20,7 @@ MULTITECH_OUI = "00:08:00"
 def view_about(request: Request, caller: CurrentCaller) -> Response:
     """Model, firmware version, build date, serial number, MAC address, hostname, lines and uptime."""
     box = get_box(request)
-    lines_tag = "channels" if box.profile.is_ip else "modems"
+    lines_tag = box.profile.line_word + "s"
     uptime = int((box.clock.now() - box.started_at).total_seconds())
     about = el(
         "about",

@@ -10,22 +10,14 @@ from starlette.responses import Response
 
 from emulator.catalogue import ALL, ANALOG, IP, device
 from emulator.device import config
-from emulator.ffws.auth import Caller
+from emulator.ffws.auth import DATA_CHANGE_DENIED, DATA_VIEW_DENIED, Caller, require_admin
 from emulator.ffws.configuration import inbound_routes as routes
 from emulator.ffws.configuration.settings import SPECS, check, element
 from emulator.ffws.fields import parse_id, read_fields
 from emulator.ffws.http import CurrentCaller, XmlBody, base_url, get_box
-from emulator.wire import FFWSError, el, parse_xml
+from emulator.wire import el, parse_xml
 from emulator.wire.errors import invalid
 from emulator.wire.response import xml_response
-
-VIEW_DENIED = "Authenticated user does not have permission to view data."
-CHANGE_DENIED = "Authenticated user does not have permission to change data."
-
-
-def _admin(caller: Caller, message: str) -> None:
-    if not caller.is_admin:
-        raise FFWSError(403, message)
 
 
 def _singleton(name: str, models: tuple[str, ...], readable_by_all: bool = False) -> None:
@@ -33,13 +25,13 @@ def _singleton(name: str, models: tuple[str, ...], readable_by_all: bool = False
 
     def view(request: Request, caller: CurrentCaller) -> Response:
         if not readable_by_all:
-            _admin(caller, VIEW_DENIED)
+            require_admin(caller, DATA_VIEW_DENIED)
         with get_box(request).db.read() as session:
             value = config.read_setting(session, name)
         return xml_response("Success", [element(name, value)])
 
     def edit(request: Request, caller: CurrentCaller, body: XmlBody) -> Response:
-        _admin(caller, CHANGE_DENIED)
+        require_admin(caller, DATA_CHANGE_DENIED)
         box = get_box(request)
         values = read_fields(parse_xml(body, root=name), SPECS[name])
         if values.get("password") == "":
@@ -74,7 +66,7 @@ def _modem_number(raw: str, count: int) -> int:
 
 
 def _view_modems(request: Request, caller: Caller, pick: Callable[[list[dict]], list[dict]]) -> Response:
-    _admin(caller, VIEW_DENIED)
+    require_admin(caller, DATA_VIEW_DENIED)
     box = get_box(request)
     with box.db.read() as session:
         modems = pick(config.read_modems(session, box.settings.line_count))
@@ -91,13 +83,13 @@ def view_modem_settings(request: Request, caller: CurrentCaller) -> Response:
 @device.route("GET", "/modem_settings/{modem}", provenance="reconstructed", models=ANALOG)
 def view_one_modem_settings(modem: str, request: Request, caller: CurrentCaller) -> Response:
     """Settings of one modem."""
-    _admin(caller, VIEW_DENIED)  # before looking at the number: a non-admin learns nothing about the modems
+    require_admin(caller, DATA_VIEW_DENIED)  # before looking at the number: a non-admin learns nothing about the modems
     number = _modem_number(modem, get_box(request).settings.line_count)
     return _view_modems(request, caller, lambda modems: [modems[number - 1]])
 
 
 def _edit_modem(request: Request, caller: Caller, body: bytes, raw: str | None) -> Response:
-    _admin(caller, CHANGE_DENIED)
+    require_admin(caller, DATA_CHANGE_DENIED)
     box = get_box(request)
     node = parse_xml(body, root="modem_settings")
     number = _modem_number(
@@ -129,7 +121,7 @@ def edit_one_modem_settings(modem: str, request: Request, caller: CurrentCaller,
 @device.route("GET", "/inbound_routes", provenance="reconstructed")
 def view_inbound_routes(request: Request, caller: CurrentCaller) -> Response:
     """Every inbound route with its destinations."""
-    _admin(caller, VIEW_DENIED)
+    require_admin(caller, DATA_VIEW_DENIED)
     base = base_url(request)
     with get_box(request).db.read() as session:
         return xml_response("Success", [routes.route_element(r, base) for r in routes.all_routes(session)])
@@ -138,7 +130,7 @@ def view_inbound_routes(request: Request, caller: CurrentCaller) -> Response:
 @device.route("GET", "/inbound_routes/{route_id}", provenance="reconstructed")
 def view_inbound_route(route_id: str, request: Request, caller: CurrentCaller) -> Response:
     """One inbound route."""
-    _admin(caller, VIEW_DENIED)
+    require_admin(caller, DATA_VIEW_DENIED)
     with get_box(request).db.read() as session:
         return xml_response("Success", [routes.route_element(routes.get_route(session, route_id), base_url(request))])
 
@@ -146,7 +138,7 @@ def view_inbound_route(route_id: str, request: Request, caller: CurrentCaller) -
 @device.route("PUT", "/inbound_routes", provenance="reconstructed")
 def add_inbound_route(request: Request, caller: CurrentCaller, body: XmlBody) -> Response:
     """Create a route (200 Created with the route)."""
-    _admin(caller, CHANGE_DENIED)
+    require_admin(caller, DATA_CHANGE_DENIED)
     box = get_box(request)
     values, destinations = routes.read_route(parse_xml(body, root="inbound_route"))
     with box.db.transaction() as session:
@@ -157,7 +149,7 @@ def add_inbound_route(request: Request, caller: CurrentCaller, body: XmlBody) ->
 @device.route("PUT", "/inbound_routes/{route_id}", provenance="reconstructed")
 def edit_inbound_route(route_id: str, request: Request, caller: CurrentCaller, body: XmlBody) -> Response:
     """Change a route (the path's ID wins over any URL in the body); destinations sent replace the old ones."""
-    _admin(caller, CHANGE_DENIED)
+    require_admin(caller, DATA_CHANGE_DENIED)
     box = get_box(request)
     values, destinations = routes.read_route(parse_xml(body, root="inbound_route"))
     with box.db.transaction() as session:
@@ -168,7 +160,7 @@ def edit_inbound_route(route_id: str, request: Request, caller: CurrentCaller, b
 @device.route("DELETE", "/inbound_routes/{route_id}", provenance="reconstructed")
 def delete_inbound_route(route_id: str, request: Request, caller: CurrentCaller) -> Response:
     """Delete a route."""
-    _admin(caller, CHANGE_DENIED)
+    require_admin(caller, DATA_CHANGE_DENIED)
     with get_box(request).db.transaction() as session:
         session.delete(routes.get_route(session, route_id))
     return xml_response("Deleted")

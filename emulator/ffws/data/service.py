@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from emulator.device.inbound import InboundFax
 from emulator.device.models import Fax, FaxEntry
-from emulator.ffws.auth import FAX_DENIED, Caller
+from emulator.ffws.auth import FAX_DENIED, Caller, may_act_on
 from emulator.ffws.fields import parse_id
 from emulator.ffws.ofax.service import parse_key
 from emulator.wire import FFWSError
@@ -25,7 +25,7 @@ def preview_entry(session: Session, caller: Caller, name: str) -> FaxEntry:
     entry = next((e for e in fax.entries if e.number == number), None) if fax else None
     if entry is None:
         raise FFWSError(404, "Preview not found.")
-    if not (caller.is_admin or entry.fax.owner == caller.username):
+    if not may_act_on(caller, entry.fax.owner):
         raise FFWSError(403, FAX_DENIED)
     return entry
 

@@ -12,6 +12,7 @@ from emulator.device.inbound import InboundFax
 from emulator.device.models import Attempt, Call
 from emulator.ffws.auth import Caller
 from emulator.ffws.fields import count_param
+from emulator.ffws.listing import escape_like
 from emulator.wire.errors import invalid
 
 DEFAULT_LIMIT = 50
@@ -36,8 +37,7 @@ class LogQuery:
 
 def _listed_in(column: ColumnElement[str], username: str) -> ColumnElement[bool]:
     """``username`` is one of the comma-separated names in ``column``."""
-    escaped = username.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return (literal(",") + column + literal(",")).like(f"%,{escaped},%", escape="\\")
+    return (literal(",") + column + literal(",")).like(f"%,{escape_like(username)},%", escape="\\")
 
 
 def _inbound(caller: Caller) -> Select:

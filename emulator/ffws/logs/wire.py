@@ -9,12 +9,13 @@ from zoneinfo import ZoneInfo
 from emulator.device.inbound import RESULT_MESSAGES, InboundFax
 from emulator.device.models import Attempt, Call
 from emulator.device.outcomes import BAUD_RATE
-from emulator.device.store import entrykey_text, faxkey_text
+from emulator.ffws.ofax.wire import entry_url
 from emulator.wire import Elem, el
 from emulator.wire.times import format_time
 
 
-def _line(number: int, is_ip: bool) -> Elem:
+def line_element(number: int, is_ip: bool) -> Elem:
+    """The line a fax or call used: ``channel`` on the FF240-IP, ``line_number`` on the analog models."""
     return el("channel" if is_ip else "line_number", number)
 
 
@@ -30,7 +31,7 @@ def inbound_log_element(fax: InboundFax, base: str, zone: ZoneInfo, is_ip: bool)
             el("id", fax.id),
             el("start_time", format_time(fax.start_time, zone)),
             el("end_time", format_time(fax.end_time, zone)),
-            _line(fax.line_number, is_ip),
+            line_element(fax.line_number, is_ip),
             el("remote_id", fax.remote_id),
             el("caller_id", fax.caller_id),
             el("extension", fax.extension),
@@ -53,13 +54,13 @@ def outbound_log_element(attempt: Attempt, base: str, zone: ZoneInfo, is_ip: boo
         "outbound_log_entry",
         [
             el("id", attempt.id),
-            el("fax_entry_url", f"{base}/ofax/{faxkey_text(entry.fax_id)}/{entrykey_text(entry.number)}"),
+            el("fax_entry_url", entry_url(base, entry)),
             el("username", attempt.owner),
             el("recipient_name", entry.recipient_name),
             el("fax_number", attempt.fax_number),
             el("start_time", format_time(attempt.start_time, zone)),
             el("end_time", format_time(attempt.end_time, zone)),
-            _line(attempt.line_number, is_ip),
+            line_element(attempt.line_number, is_ip),
             el("try_number", attempt.try_number),
             el("pages", attempt.pages_sent),
             el("duration", _duration(attempt.start_time, attempt.end_time)),
@@ -79,7 +80,7 @@ def call_element(call: Call, zone: ZoneInfo, is_ip: bool) -> Elem:
             el("direction", call.direction),
             el("start_time", format_time(call.start_time, zone)),
             el("end_time", format_time(call.end_time, zone)),
-            _line(call.line_number, is_ip),
+            line_element(call.line_number, is_ip),
             el("number", call.number),
             el("remote_id", call.remote_id),
             el("duration", _duration(call.start_time, call.end_time)),

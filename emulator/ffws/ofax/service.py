@@ -17,7 +17,7 @@ from emulator.device.outcomes import preprocessing_seconds
 from emulator.device.queue import Queue
 from emulator.device.store import DocumentStore
 from emulator.documents import SUPPORTED_CONTENT_TYPES
-from emulator.ffws.auth import Caller
+from emulator.ffws.auth import Caller, may_act_on
 from emulator.ffws.ofax.intake import Blobs, fetch_external
 from emulator.ffws.ofax.wire import AttachmentIn, ScheduleFax, media_type, normal_content_type
 from emulator.ffws.users.models import User
@@ -152,9 +152,9 @@ def schedule_fax(
 
 def _new_fax(session: Session, user: User, request: ScheduleFax, now: datetime) -> Fax:
     options: dict[str, Any] = request.options
-    sender = {key: request.sender.get(key, getattr(user, key)) for key in ("name", "organization", "phone_number")}
-    sender["fax_number"] = request.sender.get("fax_number", user.fax_number)
-    sender["email_address"] = request.sender.get("email_address", user.email_address)
+    # A sender field the request leaves out comes from the user's record (as the cover page does on the box).
+    keys = ("name", "organization", "phone_number", "fax_number", "email_address")
+    sender = {key: request.sender.get(key, getattr(user, key)) for key in keys}
     fax = Fax(
         id=_next_faxkey(session),
         owner=user.username,
@@ -209,7 +209,7 @@ def visible_entries(session: Session, caller: Caller, faxkey: str, entrykey: str
     """The entries named by a path, if the caller may see them (owner or admin); [] when there are none."""
     fax_id = parse_key(faxkey, 8)
     fax = session.get(Fax, fax_id) if fax_id is not None else None
-    if fax is None or not (caller.is_admin or fax.owner == caller.username):
+    if fax is None or not may_act_on(caller, fax.owner):
         return []
     if entrykey is None:
         return list(fax.entries)

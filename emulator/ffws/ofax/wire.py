@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from emulator.device.models import Attempt, FaxEntry
-from emulator.device.store import entrykey_text, faxkey_text
+from emulator.device.store import entrykey_text, faxkey_text, preview_name
 from emulator.ffws.fields import Bool, Choice, Field, Int, Text, read_fields
 from emulator.ffws.ofax.intake import Blob
 from emulator.ffws.users.wire import RECEIPT_ATTACHMENTS, RECEIPTS
@@ -56,7 +56,6 @@ class ScheduleFax:
     attachments: list[AttachmentIn]
     options: dict[str, Any]
     schedule_all_at: datetime | None
-    blobs: list[Blob] = field(default_factory=list)
 
 
 def _attachment(node: XNode, position: int) -> AttachmentIn:
@@ -102,6 +101,10 @@ def read_schedule_fax(node: XNode) -> ScheduleFax:
 
 
 # -- fax_entry out -------------------------------------------------------------------------------------------------
+def cover_page_url(base: str, name: str) -> str:
+    return f"{base}/data/cover_pages/{name}"
+
+
 def fax_url(base: str, fax_id: int) -> str:
     return f"{base}/ofax/{faxkey_text(fax_id)}"
 
@@ -123,12 +126,12 @@ def fax_entry_element(
         el("stime", format_time(entry.stime, zone)),
         el("try_number", entry.try_number),
         el("agent", fax.agent),
-        el("preview", f"{base}/data/preview/{faxkey_text(fax.id)}-{entrykey_text(entry.number)}.pdf"),
+        el("preview", f"{base}/data/preview/{preview_name(fax.id, entry.number)}"),
         el(
             "cover_page",
             [
                 el("enabled", fax.cover_enabled),
-                el("url", f"{base}/data/cover_pages/{fax.cover_name}" if fax.cover_enabled else ""),
+                el("url", cover_page_url(base, fax.cover_name) if fax.cover_enabled else ""),
                 el("subject", fax.subject),
                 el("comments", fax.comments),
             ],

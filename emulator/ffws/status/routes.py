@@ -23,7 +23,7 @@ def _sections(request: Request) -> dict[str, Elem]:
     box = get_box(request)
     with box.db.read() as session:
         lines = box.line_states(session)
-    first = "channel" if box.profile.is_ip else "modem"
+    first = box.profile.line_word
     return {
         first: wire.counts_element(first, lines),
         "system": wire.system_element(box.clock.now(), box.started_at, box.zone),

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from emulator.device.inbound import InboundFax
 from emulator.device.lines import LineState
+from emulator.ffws.logs.wire import line_element
 from emulator.wire import Elem, el
 from emulator.wire.times import format_time
 
@@ -87,7 +88,7 @@ def channel_status_element(line: LineState) -> Elem:
 
 
 def inbound_entry_element(fax: InboundFax, page: int, is_ip: bool, zone: ZoneInfo) -> Elem:
-    line = el("channel", fax.line_number) if is_ip else el("line_number", fax.line_number)
+    line = line_element(fax.line_number, is_ip)
     count = el("pages_recd", max(page - 1, 0)) if is_ip else el("current_page", page)
     return el(
         "inbound_entry",

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from emulator.ffws.auth import CHANGE_DENIED, VIEW_DENIED, Caller, may_act_on
+from emulator.ffws.auth import CHANGE_DENIED, DATA_CHANGE_DENIED, VIEW_DENIED, Caller, may_act_on, require_admin
 from emulator.ffws.contacts.models import GLOBAL_OWNER
 from emulator.ffws.fields import not_found, require
 from emulator.ffws.users.models import User
@@ -20,7 +20,6 @@ from emulator.wire.errors import invalid
 USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]*")
 NO_USER = "No user found with that username."
 USER_NOT_FOUND = "User not found."
-EDIT_DENIED = "Authenticated user does not have permission to change data."
 
 
 def find_user(session: Session, username: str) -> User | None:
@@ -37,13 +36,12 @@ def view_user(session: Session, caller: Caller, username: str) -> User:
 
 
 def require_may_add(caller: Caller) -> None:
-    if not caller.is_admin:
-        raise FFWSError(403, CHANGE_DENIED)
+    require_admin(caller, CHANGE_DENIED)
 
 
 def require_may_edit(caller: Caller, username: str) -> None:
     if not may_act_on(caller, username):
-        raise FFWSError(403, EDIT_DENIED)
+        raise FFWSError(403, DATA_CHANGE_DENIED)
 
 
 def _check_values(values: dict[str, Any], cover_pages: Collection[str]) -> None:
