@@ -19,9 +19,9 @@ from emulator.db.engine import wipe
 from emulator.db.migrate import upgrade
 from emulator.db.models import load_models
 from emulator.device import config
-from emulator.device.inbound import InboundLine
+from emulator.device.inbound import Arrival, InboundFax, InboundLine
 from emulator.device.lines import LineState, line_states
-from emulator.device.models import ClockState
+from emulator.device.models import Call, ClockState
 from emulator.device.outcomes import load_rules, outcome_for
 from emulator.device.preprocess import Preprocessor
 from emulator.device.profiles import PROFILES
@@ -53,7 +53,7 @@ class Box:
         self.store = DocumentStore(settings.documents_dir)
         self.rules = load_rules(self.fixtures / "outcomes.json")
         self.preprocessor = Preprocessor(self.store, self.cover_pages_dir, self.zone)
-        self.inbound = InboundLine(settings.documents_dir)
+        self.inbound = InboundLine(self.store)
         self.queue = Queue(self.db, self.preprocessor, self.enabled_lines, self.inbound)
         self.runner = Runner(self.queue, self.clock)
         self.queue.on_change = self.runner.nudge
@@ -133,6 +133,15 @@ class Box:
         return line_states(
             session, self.clock.now(), self.settings.line_count, enabled, self.profile.is_ip, self.inbound
         )
+
+    def receive_fax(self, arrival: Arrival, document: Path | None) -> InboundFax | Call:
+        """A fax arrives: it takes a free line (or the caller gets busy: only a call record remains)."""
+        with self.queue.transaction() as session:
+            result = self.inbound.arrive(session, arrival, self.queue.free_lines(session), self.clock.now())
+            if isinstance(result, InboundFax):
+                self.inbound.store_document(result, document)
+        self.runner.nudge()
+        return result
 
     def advance(self, seconds: float) -> int:
         """Move emulated time forward, running every transition due on the way, in order."""

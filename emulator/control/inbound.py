@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import tempfile
 from pathlib import Path
 from typing import Literal
 
@@ -37,17 +36,15 @@ class InboundAnswer(BaseModel):
     call_id: int | None = Field(None, description="The call-log record of a busy call")
 
 
-def _document(text: str | None, folder: Path) -> tuple[Path | None, int | None]:
+def _document(box, text: str | None) -> tuple[Path | None, int | None]:  # noqa: ANN001
+    """The sender's PDF or TIFF as a PDF file in the store's incoming folder, and its page count."""
     if text is None:
         return None, None
     try:
         data = base64.b64decode("".join(text.split()), validate=True)
     except (binascii.Error, ValueError):
         raise ControlError(400, "document_base64 is not valid base64") from None
-    folder.mkdir(parents=True, exist_ok=True)
-    handle = tempfile.NamedTemporaryFile(dir=folder, suffix=".pdf", delete=False)  # noqa: SIM115
-    handle.close()
-    path = Path(handle.name)
+    path = box.store.incoming_file()
     try:
         return path, documents.image_or_pdf_to_pdf(data, path)
     except documents.ConversionError as exc:
@@ -58,25 +55,19 @@ def _document(text: str | None, folder: Path) -> tuple[Path | None, int | None]:
 def receive(box, request: InboundRequest) -> InboundAnswer:  # noqa: ANN001
     if request.line is not None and request.line > box.settings.line_count:
         raise ControlError(400, f"line must be between 1 and {box.settings.line_count}")
-    pdf, doc_pages = _document(request.document_base64, box.store.root / "incoming")
+    pdf, doc_pages = _document(box, request.document_base64)
+    arrival = Arrival(
+        request.remote_id, request.caller_id, request.extension, request.line,
+        doc_pages or request.pages or 1, request.outcome,
+    )  # fmt: skip
     try:
-        arrival = Arrival(
-            request.remote_id, request.caller_id, request.extension, request.line,
-            doc_pages or request.pages or 1, request.outcome,
-        )  # fmt: skip
-        with box.db.transaction() as session:
-            now = box.clock.now()
-            result = box.inbound.arrive(session, arrival, box.queue.free_lines(session), now)
-            if isinstance(result, InboundFax):
-                box.inbound.store_document(result, pdf)
-                answer = InboundAnswer(id=result.id, line=result.line_number, busy=False)
-            else:
-                answer = InboundAnswer(id=None, line=result.line_number or None, busy=True, call_id=result.id)
+        result = box.receive_fax(arrival, pdf)
     finally:
         if pdf is not None:
             pdf.unlink(missing_ok=True)
-    box.runner.nudge()
-    return answer
+    if isinstance(result, InboundFax):
+        return InboundAnswer(id=result.id, line=result.line_number, busy=False)
+    return InboundAnswer(id=None, line=result.line_number or None, busy=True, call_id=result.id)
 
 
 @control.route("POST", "/inbound", status_code=201)

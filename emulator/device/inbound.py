@@ -15,6 +15,7 @@ from emulator.db.base import Base
 from emulator.device.config import InboundRoute
 from emulator.device.models import Call
 from emulator.device.outcomes import DIAL_SECONDS, PAGE_SECONDS
+from emulator.device.store import DocumentStore
 
 RESULT_MESSAGES = {
     "success": "Fax received",
@@ -76,11 +77,11 @@ def received_pages(arrival: Arrival) -> int:
 class InboundLine:
     """The inbound side of the line pool, as an event source of the queue."""
 
-    def __init__(self, documents_dir: Path) -> None:
-        self.documents_dir = documents_dir
+    def __init__(self, store: DocumentStore) -> None:
+        self.store = store
 
     def document(self, fax_id: int) -> Path:
-        return self.documents_dir / "inbound" / f"{fax_id}.pdf"
+        return self.store.inbound(fax_id)
 
     @staticmethod
     def receiving(session: Session) -> list[InboundFax]:

@@ -40,6 +40,10 @@ class DocumentStore:
     def preview(self, fax_id: int, number: int) -> Path:
         return self.fax_dir(fax_id) / preview_name(fax_id, number)
 
+    def inbound(self, fax_id: int) -> Path:
+        """A received fax."""
+        return self.root / "inbound" / f"{fax_id}.pdf"
+
     def incoming_file(self) -> Path:
         """A new empty file for an upload being received (moved into place once the fax is stored)."""
         folder = self.root / "incoming"

@@ -126,9 +126,25 @@ def flag_param(params: QueryParams, name: str) -> bool:
     return text == "true"
 
 
+def line_number(raw: str, count: int, word: str) -> int:
+    """A modem or channel number of the box (1..count); 400 naming ``<word>_number`` otherwise."""
+    number = parse_id(raw)
+    if number is None or not 1 <= number <= count:
+        raise invalid(f"{word}_number", f"out of range (1-{count})")
+    return number
+
+
 def parse_id(raw: str) -> int | None:
     """A record ID as the device writes it in URLs (``6``, ``0042``); None for anything else."""
     return int(raw) if _ID.fullmatch(raw) else None
+
+
+def id_or_404(raw: str, message: str) -> int:
+    """A record ID from a path; 404 with ``message`` when it is not one (it can name nothing)."""
+    key = parse_id(raw)
+    if key is None:
+        raise not_found(message)
+    return key
 
 
 def not_found(message: str) -> FFWSError:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from emulator.device.config import InboundRoute, RouteDestination
-from emulator.ffws.fields import Choice, Field, Int, Text, parse_id, read_fields
+from emulator.ffws.fields import Choice, Field, Int, Text, id_or_404, read_fields
 from emulator.ffws.users.service import find_user
 from emulator.wire import Elem, FFWSError, XNode, el
 from emulator.wire.errors import invalid
@@ -68,8 +68,7 @@ def _check_route(values: dict[str, Any], lines: int) -> None:
 
 
 def get_route(session: Session, raw_id: str) -> InboundRoute:
-    route_id = parse_id(raw_id)
-    route = session.get(InboundRoute, route_id) if route_id is not None else None
+    route = session.get(InboundRoute, id_or_404(raw_id, NOT_FOUND))
     if route is None:
         raise FFWSError(404, NOT_FOUND)
     return route

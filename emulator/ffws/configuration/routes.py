@@ -12,11 +12,11 @@ from emulator.catalogue import ALL, ANALOG, IP, device
 from emulator.device import config
 from emulator.ffws.auth import DATA_CHANGE_DENIED, DATA_VIEW_DENIED, Caller, require_admin
 from emulator.ffws.configuration import inbound_routes as routes
-from emulator.ffws.configuration.settings import SPECS, check, element
-from emulator.ffws.fields import parse_id, read_fields
+from emulator.ffws.configuration import service
+from emulator.ffws.configuration.settings import SPECS, element
+from emulator.ffws.fields import line_number, read_fields
 from emulator.ffws.http import CurrentCaller, XmlBody, base_url, get_box
 from emulator.wire import el, parse_xml
-from emulator.wire.errors import invalid
 from emulator.wire.response import xml_response
 
 
@@ -34,12 +34,10 @@ def _singleton(name: str, models: tuple[str, ...], readable_by_all: bool = False
         require_admin(caller, DATA_CHANGE_DENIED)
         box = get_box(request)
         values = read_fields(parse_xml(body, root=name), SPECS[name])
-        if values.get("password") == "":
-            del values["password"]  # it is returned empty: writing back what was read must not erase it
         with box.db.transaction() as session:
-            merged = {**config.read_setting(session, name), **values}
-            check(name, merged, lines=box.settings.line_count, cover_pages=box.cover_page_names())
-            config.write_setting(session, name, merged)
+            service.edit_setting(
+                session, name, values, lines=box.settings.line_count, cover_pages=box.cover_page_names()
+            )
         box.runner.nudge()  # the line pool may have changed
         return xml_response("Modified")
 
@@ -58,13 +56,6 @@ _singleton("global_contacts_status", ALL, readable_by_all=True)
 
 
 # -- modem settings (analog models): one record per modem -------------------------------------------------------
-def _modem_number(raw: str, count: int) -> int:
-    number = parse_id(raw.strip())
-    if number is None or not 1 <= number <= count:
-        raise invalid("modem_number", f"out of range (1-{count})")
-    return number
-
-
 def _view_modems(request: Request, caller: Caller, pick: Callable[[list[dict]], list[dict]]) -> Response:
     require_admin(caller, DATA_VIEW_DENIED)
     box = get_box(request)
@@ -84,7 +75,7 @@ def view_modem_settings(request: Request, caller: CurrentCaller) -> Response:
 def view_one_modem_settings(modem: str, request: Request, caller: CurrentCaller) -> Response:
     """Settings of one modem."""
     require_admin(caller, DATA_VIEW_DENIED)  # before looking at the number: a non-admin learns nothing about the modems
-    number = _modem_number(modem, get_box(request).settings.line_count)
+    number = line_number(modem.strip(), get_box(request).settings.line_count, "modem")
     return _view_modems(request, caller, lambda modems: [modems[number - 1]])
 
 
@@ -92,15 +83,12 @@ def _edit_modem(request: Request, caller: Caller, body: bytes, raw: str | None) 
     require_admin(caller, DATA_CHANGE_DENIED)
     box = get_box(request)
     node = parse_xml(body, root="modem_settings")
-    number = _modem_number(
-        raw if raw is not None else (node.value("modem_number") or "").strip(), box.settings.line_count
+    number = line_number(
+        (raw if raw is not None else node.value("modem_number") or "").strip(), box.settings.line_count, "modem"
     )
     values = read_fields(node, SPECS["modem_settings"])
     with box.db.transaction() as session:
-        modems = config.read_modems(session, box.settings.line_count)
-        modems[number - 1] = {**modems[number - 1], **values}
-        check("modem_settings", modems[number - 1], lines=box.settings.line_count, cover_pages=())
-        config.write_modems(session, modems)
+        service.edit_modem(session, number, values, lines=box.settings.line_count)
     box.runner.nudge()
     return xml_response("Modified")
 
@@ -162,5 +150,5 @@ def delete_inbound_route(route_id: str, request: Request, caller: CurrentCaller)
     """Delete a route."""
     require_admin(caller, DATA_CHANGE_DENIED)
     with get_box(request).db.transaction() as session:
-        session.delete(routes.get_route(session, route_id))
+        service.delete_route(session, route_id)
     return xml_response("Deleted")

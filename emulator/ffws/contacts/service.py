@@ -10,8 +10,7 @@ from sqlalchemy.orm import Session
 from emulator.ffws.auth import Caller, require_change, require_view
 from emulator.ffws.contacts.models import GLOBAL_OWNER, Contact
 from emulator.ffws.contacts.wire import CONTACT_FIELDS
-from emulator.ffws.fields import not_found, require
-from emulator.ffws.fields import parse_id as parse_key
+from emulator.ffws.fields import id_or_404, not_found, require
 from emulator.ffws.groups.models import GroupMember
 from emulator.ffws.listing import ListQuery
 from emulator.ffws.users.service import NO_USER, find_user
@@ -24,13 +23,6 @@ def check_owner(session: Session, owner: str, message: str = NO_USER) -> None:
     """``owner`` must be a user or the global list (404 with ``message`` otherwise)."""
     if owner != GLOBAL_OWNER and find_user(session, owner) is None:
         raise not_found(message)
-
-
-def parse_id(raw: str, message: str) -> int:
-    key = parse_key(raw)
-    if key is None:
-        raise not_found(message)
-    return key
 
 
 def list_contacts(session: Session, caller: Caller, owner: str, query: ListQuery) -> list[Contact]:
@@ -50,7 +42,7 @@ def get_contact(session: Session, owner: str, contact_id: int) -> Contact:
 def view_contact(session: Session, caller: Caller, owner: str, raw_id: str) -> Contact:
     require_view(caller, owner)
     check_owner(session, owner)
-    return get_contact(session, owner, parse_id(raw_id, CONTACT_NOT_FOUND))
+    return get_contact(session, owner, id_or_404(raw_id, CONTACT_NOT_FOUND))
 
 
 def add_contact(session: Session, caller: Caller, owner: str, values: dict[str, Any], global_open: bool) -> Contact:
@@ -68,7 +60,7 @@ def edit_contact(
 ) -> Contact:
     require_change(caller, owner, global_open)
     check_owner(session, owner, CONTACT_NOT_FOUND)
-    contact = get_contact(session, owner, parse_id(raw_id, CONTACT_NOT_FOUND))
+    contact = get_contact(session, owner, id_or_404(raw_id, CONTACT_NOT_FOUND))
     if "name" in values and not values["name"].strip():
         raise invalid("name", "empty")
     for key, value in values.items():
@@ -80,7 +72,7 @@ def delete_contact(session: Session, caller: Caller, owner: str, raw_id: str, gl
     """Delete a contact and take it out of every group that listed it."""
     require_change(caller, owner, global_open)
     check_owner(session, owner, CONTACT_NOT_FOUND)
-    contact = get_contact(session, owner, parse_id(raw_id, CONTACT_NOT_FOUND))
+    contact = get_contact(session, owner, id_or_404(raw_id, CONTACT_NOT_FOUND))
     session.execute(delete(GroupMember).where(GroupMember.contact_id == contact.id))
     session.delete(contact)
 

@@ -10,9 +10,8 @@ from sqlalchemy.orm import Session
 
 from emulator.ffws.auth import Caller, require_change, require_view
 from emulator.ffws.contacts.models import GLOBAL_OWNER, Contact
-from emulator.ffws.contacts.service import check_owner, parse_id
-from emulator.ffws.fields import not_found, require
-from emulator.ffws.fields import parse_id as parse_key
+from emulator.ffws.contacts.service import check_owner
+from emulator.ffws.fields import id_or_404, not_found, parse_id, require
 from emulator.ffws.groups.models import ContactGroup, GroupMember
 from emulator.ffws.groups.wire import GROUP_FIELDS
 from emulator.ffws.listing import ListQuery
@@ -31,7 +30,7 @@ def list_groups(session: Session, caller: Caller, owner: str, query: ListQuery) 
 
 
 def _get_group(session: Session, owner: str, raw_id: str) -> ContactGroup:
-    group = session.get(ContactGroup, parse_id(raw_id, NO_GROUP))
+    group = session.get(ContactGroup, id_or_404(raw_id, NO_GROUP))
     if group is None or group.owner != owner:
         raise not_found(NO_GROUP)
     return group
@@ -48,7 +47,7 @@ def _resolve_members(session: Session, owner: str, urls: list[str]) -> list[Cont
     contacts = []
     for url in urls:
         match = _CONTACT_PATH.search(url.split("?", 1)[0])
-        key = parse_key(match.group(2)) if match else None
+        key = parse_id(match.group(2)) if match else None
         contact = session.get(Contact, key) if key is not None else None
         if contact is None or contact.owner != match.group(1) or contact.owner not in (owner, GLOBAL_OWNER):
             raise invalid("contact", f"{url} names no contact of {owner} or of the global list")

@@ -6,7 +6,7 @@ from fastapi import Request
 from starlette.responses import Response
 
 from emulator.catalogue import ANALOG, IP, device
-from emulator.ffws.fields import count_param, parse_id
+from emulator.ffws.fields import count_param, line_number
 from emulator.ffws.http import CurrentCaller, base_url, get_box
 from emulator.ffws.ofax import service as ofax
 from emulator.ffws.ofax.wire import fax_entry_element
@@ -51,12 +51,7 @@ def view_status_section(section: str, request: Request, caller: CurrentCaller) -
 
 
 def _line_number(raw: str | None, count: int, word: str) -> int | None:
-    if raw is None:
-        return None
-    number = parse_id(raw)
-    if number is None or not 1 <= number <= count:
-        raise invalid(f"{word}_number", f"out of range (1-{count})")
-    return number
+    return None if raw is None else line_number(raw, count, word)
 
 
 def _lines(request: Request, raw: str | None, word: str) -> list:
