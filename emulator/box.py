@@ -4,6 +4,7 @@ and its life cycle: start (migrate, seed, recover), reset, stop."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,6 +19,7 @@ from emulator.db import Base, Database
 from emulator.db.engine import wipe
 from emulator.db.migrate import upgrade
 from emulator.db.models import load_models
+from emulator.db.work import UnitOfWork, Works
 from emulator.device import config
 from emulator.device.inbound import Arrival, InboundFax, InboundLine
 from emulator.device.lines import LineState, line_states
@@ -28,6 +30,15 @@ from emulator.device.profiles import PROFILES
 from emulator.device.queue import Queue
 from emulator.device.runner import Runner
 from emulator.device.store import DocumentStore
+from emulator.events import (
+    ClockChanged,
+    EntryStateChanged,
+    EventBus,
+    FaxReceived,
+    LineChanged,
+    StateReplaced,
+    UserChanged,
+)
 from emulator.faults import Faults
 from emulator.ffws.auth import Authenticator, Passwords
 from emulator.ffws.users.models import User
@@ -43,6 +54,8 @@ class Box:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.db = Database(settings.effective_database_url)
+        self.bus = EventBus()
+        self.works = Works(self.db, self.bus)
         self.zone = ZoneInfo(settings.timezone)
         self.clock = Clock(manual=settings.manual_clock, time_scale=settings.time_scale, start=self._fresh_start())
         self.started_at = self.clock.now()
@@ -54,13 +67,28 @@ class Box:
         self.rules = load_rules(self.fixtures / "outcomes.json")
         self.preprocessor = Preprocessor(self.store, self.cover_pages_dir, self.zone)
         self.inbound = InboundLine(self.store)
-        self.queue = Queue(self.db, self.preprocessor, self.enabled_lines, self.inbound)
+        self.queue = Queue(self.works, self.preprocessor, self.enabled_lines, self.inbound)
         self.runner = Runner(self.queue, self.clock)
-        self.queue.on_change = self.runner.nudge
         self.journal = Journal(settings.journal_size, self.zone)
         self.faults = Faults(self.random)
         self._seed_hashes: dict[str, str] = {}
         self.ready = False
+        self._subscribe()
+
+    def _subscribe(self) -> None:
+        """Who reacts to what happened: the runner looks at the schedule again, the credential cache forgets."""
+        wake = (EntryStateChanged, LineChanged, FaxReceived, ClockChanged, StateReplaced)
+        self.bus.subscribe(wake, lambda _event: self.runner.nudge())
+        self.bus.subscribe(UserChanged, self._credentials_changed, immediate=True)
+        self.bus.subscribe(StateReplaced, lambda _event: self.auth.clear(), immediate=True)
+
+    def _credentials_changed(self, event: UserChanged) -> None:
+        if event.credentials:
+            self.auth.forget(event.username)
+
+    def work(self, *, write: bool = True, guard: Callable[[Session], None] | None = None) -> UnitOfWork:
+        """A unit of work on this box (a writer holds the queue's lock from its first use of the session)."""
+        return self.works(write=write, guard=guard)
 
     def _fresh_start(self) -> datetime:
         return self.settings.start_time if self.settings.manual_clock else wall_now()
@@ -70,8 +98,13 @@ class Box:
         """Bring the schema to head, load the fixtures into an empty database, recover from a power cut."""
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         upgrade(self.db.engine)
-        with self.db.transaction() as session:
-            if session.scalars(select(User.id).limit(1)).first() is None:
+        with self.db.read() as session:
+            empty = session.scalars(select(User.id).limit(1)).first() is None
+        if empty:
+            self._hash_seed_passwords()
+        with self.work() as work:
+            session = work.session
+            if empty and session.scalars(select(User.id).limit(1)).first() is None:
                 self.seed(session)
             remembered = session.get(ClockState, 1)
         if remembered is not None and remembered.now > self.clock.now():
@@ -86,12 +119,31 @@ class Box:
             self.queue.remember(self.clock.now())
         self.db.dispose()
 
+    def _seed_users(self) -> list[dict]:
+        return json.loads((self.fixtures / "users.json").read_text())
+
+    def _hash_seed_passwords(self) -> None:
+        """Argon2 is slow by design: the fixture users' hashes are made once, before any transaction. A hash already
+        stored that still matches the fixture's password is kept, so a reset leaves a logged-in admin logged in."""
+        missing = [r for r in self._seed_users() if r["username"] not in self._seed_hashes]
+        if not missing:
+            return
+        with self.db.read() as session:
+            names = [r["username"] for r in missing]
+            rows = session.execute(select(User.username, User.password_hash).where(User.username.in_(names)))
+            stored = {name: hashed for name, hashed in rows}
+        for record in missing:
+            known = stored.get(record["username"])
+            if known and self.auth.passwords.verify(record["password"], known):
+                self._seed_hashes[record["username"]] = known
+            else:
+                self._seed_hashes[record["username"]] = self.auth.passwords.hash(record["password"])
+
     def seed(self, session: Session) -> None:
-        for record in json.loads((self.fixtures / "users.json").read_text()):
+        self._hash_seed_passwords()  # (a no-op once they are made)
+        for record in self._seed_users():
             record = dict(record)
-            password = record.pop("password")
-            if record["username"] not in self._seed_hashes:
-                self._seed_hashes[record["username"]] = self.auth.passwords.hash(password)
+            record.pop("password")
             session.add(User(password_hash=self._seed_hashes[record["username"]], **record))
 
     def wipe(self, session: Session) -> None:
@@ -100,20 +152,25 @@ class Box:
         wipe(session, Base.metadata.sorted_tables)
 
     def reset(self) -> None:
-        """Everything back to the fixtures and the settings: data, documents, clock, journal, faults, caches."""
-        with self.queue.lock:
-            with self.queue.transaction() as session:
-                self.wipe(session)
-                self.seed(session)
-            self.store.clear()
-            self.auth.clear()
-            self.journal.clear()
-            self.faults.clear()
-            self.random.reseed()
-            start = self._fresh_start()
-            self.clock.reset(manual=self.settings.manual_clock, time_scale=self.settings.time_scale, start=start)
-            self.started_at = start
-        self.runner.nudge()
+        """Everything back to the fixtures and the settings: data, documents, clock, journal, faults, caches.
+
+        One unit of work under the queue's lock: a request that writes happens wholly before or wholly after it."""
+        self._hash_seed_passwords()
+        with self.work() as work:
+            self.works.replaced()
+            self.wipe(work.session)
+            self.seed(work.session)
+            work.on_commit(self._fresh_state)
+            work.emit(StateReplaced("reset"))
+
+    def _fresh_state(self) -> None:
+        self.store.clear()
+        self.journal.clear()
+        self.faults.clear()
+        self.random.reseed()
+        start = self._fresh_start()
+        self.clock.reset(manual=self.settings.manual_clock, time_scale=self.settings.time_scale, start=start)
+        self.started_at = start
 
     # -- what several resources ask ----------------------------------------------------------------------------
     @property
@@ -135,22 +192,37 @@ class Box:
         )
 
     def receive_fax(self, arrival: Arrival, document: Path | None) -> InboundFax | Call:
-        """A fax arrives: it takes a free line (or the caller gets busy: only a call record remains)."""
-        with self.queue.transaction() as session:
-            result = self.inbound.arrive(session, arrival, self.queue.free_lines(session), self.clock.now())
-            if isinstance(result, InboundFax):
-                self.inbound.store_document(result, document)
-        self.runner.nudge()
+        """A fax arrives: it takes a free line (or the caller gets busy: only a call record remains). Its
+        document is rendered before the transaction and moved into place inside it."""
+        prepared = self.inbound.prepare_document(arrival, document, self.store.incoming_file)
+        try:
+            with self.work() as work:
+                session = work.session
+                result = self.inbound.arrive(session, arrival, self.queue.free_lines(session), self.clock.now())
+                if isinstance(result, InboundFax):
+                    self.inbound.store_document(result, prepared)
+                    work.emit(FaxReceived(result.id, result.line_number))
+                else:
+                    work.emit(FaxReceived(None, result.line_number or None))
+        finally:
+            if prepared is not None:
+                prepared.unlink(missing_ok=True)
         return result
 
     def advance(self, seconds: float) -> int:
-        """Move emulated time forward, running every transition due on the way, in order."""
+        """Move emulated time forward, running every transition due on the way, in order; the clock follows
+        each step, so what is scheduled meanwhile is scheduled at the time reached."""
         target = self.clock.now() + timedelta(seconds=seconds)
-        count = self.queue.run_until(target)
+        count = self.queue.run_until(target, move_clock=self.clock.set)
         self.clock.set(target)
         self.queue.remember(target)
-        self.runner.nudge()
+        self.bus.publish([ClockChanged()])
         return count
+
+    def configure_clock(self, *, manual: bool | None, time_scale: float | None) -> None:
+        """Switch manual/scaled or change the scale, without a jump in emulated time."""
+        self.clock.configure(manual=manual, time_scale=time_scale)
+        self.bus.publish([ClockChanged()])
 
     def intake(self) -> Intake:
         from emulator.ffws.ofax.service import Intake

@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from emulator.db import Base
 from emulator.db.models import load_models
+from emulator.events import StateReplaced
 from emulator.wire.times import parse_time
 
 if TYPE_CHECKING:
@@ -41,7 +42,8 @@ def _out(value: Any) -> Any:
 
 def export_state(box: Box) -> dict[str, Any]:
     tables: dict[str, list[dict[str, Any]]] = {}
-    with box.queue.lock, box.db.read() as session:
+    with box.work() as work:  # a writer's unit: no step, schedule or reset changes anything while it is read
+        session = work.session
         for table in _tables():
             rows = session.execute(select(table).order_by(*table.primary_key.columns)).mappings()
             tables[table.name] = [{key: _out(value) for key, value in row.items()} for row in rows]
@@ -105,21 +107,25 @@ def import_state(box: Box, data: Any) -> None:
     if not 0 < time_scale <= 100000:
         raise SnapshotError(f"invalid snapshot: clock: time_scale {time_scale} out of range")
     documents = _documents(box, data["documents"])
-    with box.queue.lock:
-        try:
-            with box.queue.transaction() as session:
-                box.wipe(session)
-                for table in _tables():
-                    rows = [_row(table, r) for r in data["tables"].get(table.name, [])]
-                    if rows:
-                        session.execute(insert(table), rows)
-        except (KeyError, TypeError, ValueError, AttributeError, SQLAlchemyError) as exc:
-            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-            raise SnapshotError(f"invalid snapshot: {reason}") from None
-        box.store.clear()
-        for target, content in documents.items():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(content)
-        box.auth.clear()
-        box.clock.reset(manual=manual, time_scale=time_scale, start=now)
-    box.runner.nudge()
+    try:
+        with box.work() as work:
+            box.works.replaced()
+            box.wipe(work.session)
+            for table in _tables():
+                rows = [_row(table, r) for r in data["tables"].get(table.name, [])]
+                if rows:
+                    work.session.execute(insert(table), rows)
+            work.session.flush()
+            work.on_commit(lambda: _replace_documents(box, documents, manual, time_scale, now))
+            work.emit(StateReplaced("import"))
+    except (KeyError, TypeError, ValueError, AttributeError, SQLAlchemyError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise SnapshotError(f"invalid snapshot: {reason}") from None
+
+
+def _replace_documents(box: Box, documents: dict[Path, bytes], manual: bool, time_scale: float, now: datetime) -> None:
+    box.store.clear()
+    for target, content in documents.items():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+    box.clock.reset(manual=manual, time_scale=time_scale, start=now)

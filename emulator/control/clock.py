@@ -45,8 +45,7 @@ def view_clock(box: ControlBox) -> ClockView:
 @control.route("PUT", "/clock")
 def change_clock(change: ClockChange, box: ControlBox) -> ClockView:
     """Switch between manual and scaled real time, or change the scale, without a jump in emulated time."""
-    box.clock.configure(manual=change.manual, time_scale=change.time_scale)
-    box.runner.nudge()
+    box.configure_clock(manual=change.manual, time_scale=change.time_scale)
     return ClockView(**_view(box))
 
 

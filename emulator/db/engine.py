@@ -18,6 +18,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 - DBAPI 
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA cache_size=-16000")  # 16 MiB a connection: counting a long log stays in memory
     cursor.close()
 
 
@@ -58,6 +59,17 @@ class Database:
         """One unit of work: committed if the block succeeds, rolled back entirely otherwise."""
         with self._sessions() as session, session.begin():
             yield session
+
+    def begin(self, *, write: bool) -> Session:
+        """A session with its transaction begun (a writer's takes SQLite's write lock at once); the caller commits
+        or rolls back and closes it. Units of work use this; short internal jobs use ``transaction``/``read``."""
+        session = (self._sessions if write else self._readers)()
+        try:
+            session.begin()
+        except BaseException:
+            session.close()
+            raise
+        return session
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, inspect, text
 
 from emulator import paths
 
-HEAD = "0003"
+HEAD = "0004"
 
 
 def current_revisions(engine: Engine) -> set[str]:

@@ -3,11 +3,12 @@ the inbound log with its document. With every line busy the caller hears busy an
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Boolean, DateTime, Integer, String, Text, func, select
+from sqlalchemy import Boolean, DateTime, Index, Integer, String, Text, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from emulator import documents
@@ -26,6 +27,12 @@ RESULT_MESSAGES = {
 
 class InboundFax(Base):
     __tablename__ = "inbound_faxes"
+    __table_args__ = (
+        # The inbound log (finished faxes by start time) and the faxes being received (finished false).
+        Index("ix_inbound_faxes_finished_start_time", "finished", "start_time"),
+        # A user's count of them, by the recipient lists that name the user.
+        Index("ix_inbound_faxes_recipient_finished", "recipient", "finished"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     start_time: Mapped[datetime] = mapped_column(DateTime, index=True)
@@ -40,7 +47,7 @@ class InboundFax(Base):
     pages: Mapped[int] = mapped_column(Integer)  # pages received once finished
     result: Mapped[str] = mapped_column(String(16))
     has_document: Mapped[bool] = mapped_column(Boolean, default=False)
-    finished: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    finished: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 @dataclass(frozen=True)
@@ -157,13 +164,29 @@ class InboundLine:
             return 0
         return min(fax.pages, int((now - fax.connect_time).total_seconds() // PAGE_SECONDS) + 1)
 
-    def store_document(self, fax: InboundFax, pdf: Path | None) -> None:
-        """The received document: the sender's pages (only those received) or generated ones."""
-        if not fax.has_document:
+    @staticmethod
+    def prepare_document(arrival: Arrival, pdf: Path | None, new_file: Callable[[], Path]) -> Path | None:
+        """The document the box will keep for this arrival (the sender's pages that are received, or generated
+        ones), rendered into a new file before any transaction; None when no page will be received."""
+        pages = received_pages(arrival)
+        if pages == 0:
+            return None
+        target = new_file()
+        try:
+            if pdf is None:
+                title = f"Fax from {arrival.remote_id or arrival.caller_id or 'unknown'}"
+                documents.placeholder_fax_pdf(pages, title, target)
+            else:
+                documents.first_pages(pdf, pages, target)
+        except BaseException:
+            target.unlink(missing_ok=True)
+            raise
+        return target
+
+    def store_document(self, fax: InboundFax, prepared: Path | None) -> None:
+        """Move the prepared document into its place (inside the transaction that records the fax)."""
+        if not fax.has_document or prepared is None:
             return
         target = self.document(fax.id)
         target.parent.mkdir(parents=True, exist_ok=True)
-        if pdf is None:
-            documents.placeholder_fax_pdf(fax.pages, f"Fax from {fax.remote_id or fax.caller_id or 'unknown'}", target)
-        else:
-            documents.first_pages(pdf, fax.pages, target)
+        prepared.replace(target)

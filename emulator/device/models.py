@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from emulator.db.base import Base
@@ -69,20 +70,37 @@ class Attachment(Base):
     sha256: Mapped[str] = mapped_column(String(64))
 
 
+def _owner_of_fax(context: DefaultExecutionContext) -> str | None:
+    """An entry inserted without an owner (a snapshot of an older box, say) gets its fax's."""
+    fax_id = context.get_current_parameters()["fax_id"]
+    return context.connection.scalar(select(Fax.owner).where(Fax.id == fax_id))
+
+
 class FaxEntry(Base):
     """One recipient of a fax (ENTRYKEY): its own state, tries and pages."""
 
     __tablename__ = "fax_entries"
-    __table_args__ = (UniqueConstraint("fax_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("fax_id", "number"),
+        # The lists of entries (GET /ofax, outbound_status) read one of these in their own order, for everyone's
+        # entries or one owner's, and stop at what they return: the entries not final yet by state, the newest
+        # final ones by completed_at (set exactly when an entry becomes final).
+        Index("ix_fax_entries_state_key", "state", "fax_id", "number"),
+        Index("ix_fax_entries_owner_state_key", "owner", "state", "fax_id", "number"),
+        Index("ix_fax_entries_completed_key", "completed_at", "fax_id", "number"),
+        Index("ix_fax_entries_owner_completed_key", "owner", "completed_at", "fax_id", "number"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     fax_id: Mapped[int] = mapped_column(ForeignKey("faxes.id", ondelete="CASCADE"), index=True)
     number: Mapped[int] = mapped_column(Integer)  # the ENTRYKEY, as a number
+    # The fax's owner, copied so that one user's entries are found by index (set when the entry is created).
+    owner: Mapped[str] = mapped_column(String(64), default=_owner_of_fax, server_default="")
     recipient_name: Mapped[str] = mapped_column(String(255), default="")
     recipient_organization: Mapped[str] = mapped_column(String(255), default="")
     recipient_fax_number: Mapped[str] = mapped_column(String(255), default="")
     recipient_phone_number: Mapped[str] = mapped_column(String(255), default="")
-    state: Mapped[str] = mapped_column(String(32), index=True)
+    state: Mapped[str] = mapped_column(String(32))
     schedule_message: Mapped[str] = mapped_column(Text, default="")
     stime: Mapped[datetime] = mapped_column(DateTime)
     try_number: Mapped[int] = mapped_column(Integer, default=1)
@@ -108,10 +126,17 @@ class Attempt(Base):
     """One try of an entry on a line. Open while the call lasts; the outbound log shows the finished ones."""
 
     __tablename__ = "attempts"
+    __table_args__ = (
+        # The outbound log (everyone's or one owner's finished tries, by start time) and the calls still open.
+        Index("ix_attempts_finished_start_time", "finished", "start_time"),
+        Index("ix_attempts_owner_finished_start_time", "owner", "finished", "start_time"),
+        # An entry's tries: its latest finished one (include_modem_info), its open one.
+        Index("ix_attempts_entry_id_finished", "entry_id", "finished"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    entry_id: Mapped[int] = mapped_column(ForeignKey("fax_entries.id", ondelete="CASCADE"), index=True)
-    owner: Mapped[str] = mapped_column(String(64), index=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("fax_entries.id", ondelete="CASCADE"))
+    owner: Mapped[str] = mapped_column(String(64))
     try_number: Mapped[int] = mapped_column(Integer)
     line_number: Mapped[int] = mapped_column(Integer)
     fax_number: Mapped[str] = mapped_column(String(255))
@@ -126,7 +151,7 @@ class Attempt(Base):
     result: Mapped[str] = mapped_column(String(32))
     result_message: Mapped[str] = mapped_column(Text, default="")
     call_result: Mapped[str] = mapped_column(String(32))
-    finished: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    finished: Mapped[bool] = mapped_column(Boolean, default=False)
     entry: Mapped[FaxEntry] = relationship(lazy="joined")
 
 

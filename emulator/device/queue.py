@@ -7,39 +7,40 @@ both call it), so the same requests always give the same history.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from emulator.db import Database
+from emulator.db.work import UnitOfWork, Works
 from emulator.device import models as m
 from emulator.device.inbound import InboundLine
 from emulator.device.models import Attempt, Call, ClockState, FaxEntry
 from emulator.device.outcomes import digits_of, plan_try, preprocessing_seconds
 from emulator.device.preprocess import Preprocessor, pages_of
+from emulator.events import EntryStateChanged
 
+log = logging.getLogger("emulator.queue")
 ABORTED_MESSAGE = "Fax aborted by user"
+QUEUE_ERROR_MESSAGE = "Fax failed: internal error"
 RESTART_MESSAGE = "Call interrupted: the box restarted"
 
 
 class Queue:
     def __init__(
         self,
-        db: Database,
+        works: Works,
         preprocessor: Preprocessor,
         lines: Callable[[Session], list[int]],
         inbound: InboundLine,
     ) -> None:
-        self.db = db
+        self.works = works
+        self.db = works.db
         self.preprocessor = preprocessor
         self.inbound = inbound
         self._lines = lines
-        self.lock = threading.RLock()  # one runner of transitions at a time (and none during a reset)
-        self.on_change: Callable[[], None] = lambda: None
 
     # -- when is the next thing due --------------------------------------------------------------------------
     def free_lines(self, session: Session) -> list[int]:
@@ -59,46 +60,73 @@ class Queue:
         return min(due) if due else None
 
     # -- running ----------------------------------------------------------------------------------------------
-    def run_until(self, target: datetime) -> int:
-        """Perform, in time order, every transition due at or before ``target``; returns how many."""
+    def run_until(self, target: datetime, move_clock: Callable[[datetime], None] | None = None) -> int:
+        """Perform, in time order, every transition due at or before ``target``; returns how many.
+
+        Documents are converted outside the queue's lock (a schedule, an abort or a reset never waits for a
+        conversion); each step is one short transaction under it. ``move_clock`` (the manual clock's advance) is
+        told each step's time, so a fax scheduled while an advance runs is scheduled at the time reached."""
         done = 0
-        with self.lock:
-            while True:
-                with self.db.read() as session:
-                    due = self.next_due(session)
-                    floor = self._last_time(session)
-                if due is None or due > target:
-                    break
-                if floor is not None:
-                    # Nothing happens before what already happened: an entry that waited for a line freed outside
-                    # a step (an abort, a line put back in service) starts when the line was freed.
-                    due = max(due, min(floor, target))
-                self.preprocessor.prepare(self.db, due)
-                with self.db.transaction() as session:
-                    count = self._step(session, due)
-                    self._remember_time(session, due)
-                done += count
-                if count == 0:
-                    break
-        if done:
-            self.on_change()
+        while True:
+            self.preprocessor.convert_due(self.works, target)
+            try:
+                ran = self._run_step(target)
+            except Exception:  # one entry's failure must not stall the others: again, each entry on its own
+                log.exception("queue step failed; running it again entry by entry")
+                ran = self._run_step(target, careful=True)
+            if ran is None:
+                break
+            due, count, waiting = ran
+            if move_clock is not None:
+                move_clock(due)
+            done += count
+            if count == 0 and not waiting:
+                break
         return done
 
-    def _step(self, session: Session, now: datetime) -> int:
+    def _run_step(self, target: datetime, *, careful: bool = False) -> tuple[datetime, int, int] | None:
+        """The next step due by ``target``, in one unit of work: (its time, transitions, entries waiting for their
+        conversion), or None when nothing is due."""
+        with self.works() as work:
+            session = work.session
+            due = self.next_due(session)
+            if due is None or due > target:
+                return None
+            floor = self._last_time(session)
+            if floor is not None:
+                # Nothing happens before what already happened: an entry that waited for a line freed outside
+                # a step (an abort, a line put back in service) starts when the line was freed.
+                due = max(due, min(floor, target))
+            count, waiting = self._step(work, due, careful)
+            self._remember_time(session, due)
+        return due, count, waiting
+
+    def _step(self, work: UnitOfWork, now: datetime, careful: bool = False) -> tuple[int, int]:
+        """Every transition due at ``now``: how many ran, and how many entries wait for their conversion.
+        ``careful``: each entry's transition in a savepoint of its own, an entry that fails ends ``dead``."""
+        session = work.session
+        each = _isolated if careful else _plain
         count = self.inbound.finish_due(session, now)
         ending = self._due(session, now, m.SENDING)
         # One query for the calls of every entry that ends now, not one (and a flush) per entry.
         ids = [e.id for e in ending]
         calls = session.scalars(select(Attempt).where(Attempt.finished.is_(False), Attempt.entry_id.in_(ids)))
         open_calls = {attempt.entry_id: attempt for attempt in calls}
+        changed = []
         for entry in ending:
-            self._finish_try(session, entry, open_calls.get(entry.id), now)
-            count += 1
+            each(session, entry, now, lambda e=entry: self._finish_try(session, e, open_calls.get(e.id), now))
+            changed.append(entry)
+        # An entry whose documents are not converted yet (scheduled while this run converted others) stays due:
+        # the next round converts it. Only a recorded conversion error makes an entry dead.
+        waiting = 0
         for entry in self._due(session, now, m.PREPROCESSING):
-            self.preprocessor.finish(session, entry, now)
-            count += 1
-        count += self._dispatch(session, now)
-        return count
+            if each(session, entry, now, lambda e=entry: self.preprocessor.finish(e, now)):
+                changed.append(entry)
+            else:
+                waiting += 1
+        changed += self._dispatch(session, now, each)
+        work.emit(*(EntryStateChanged(e.fax_id, e.number, e.state) for e in changed))
+        return count + len(changed), waiting
 
     @staticmethod
     def _due(session: Session, now: datetime, state: str) -> list[FaxEntry]:
@@ -109,10 +137,10 @@ class Queue:
         )
         return list(session.scalars(stmt))
 
-    def _dispatch(self, session: Session, now: datetime) -> int:
+    def _dispatch(self, session: Session, now: datetime, each: Transition) -> list[FaxEntry]:
         free = self.free_lines(session)
         if not free:
-            return 0
+            return []
         # Most urgent first: lower priority number, then earlier send time, then order of scheduling.
         stmt = (
             select(FaxEntry)
@@ -123,8 +151,8 @@ class Queue:
         )
         entries = list(session.scalars(stmt))
         for line, entry in zip(free, entries, strict=False):
-            self._start_try(session, entry, line, now)
-        return len(entries)
+            each(session, entry, now, lambda e=entry, n=line: self._start_try(session, e, n, now))
+        return entries
 
     def _start_try(self, session: Session, entry: FaxEntry, line: int, now: datetime) -> None:
         plan = plan_try(entry.outcome, entry.try_number, entry.pages, now)
@@ -175,8 +203,8 @@ class Queue:
 
     def remember(self, now: datetime) -> None:
         """Persist the emulated time, so a restart resumes from here."""
-        with self.db.transaction() as session:
-            self._remember_time(session, now)
+        with self.works() as work:
+            self._remember_time(work.session, now)
 
     @staticmethod
     def _last_time(session: Session) -> datetime | None:
@@ -190,16 +218,9 @@ class Queue:
         elif now > state.now:
             state.now = now
 
-    # -- what users ask for -----------------------------------------------------------------------------------
-    @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """A write transaction that no queue step runs beside. The queue's lock is taken first, as ``run_until``
-        takes it: the other order would deadlock against a step (SQLite's write lock held, waiting for ours)."""
-        with self.lock, self.db.transaction() as session:
-            yield session
-
+    # -- what users ask for (inside a writing unit of work: the queue's lock is held) -------------------------
     def abort(self, session: Session, entry: FaxEntry, now: datetime) -> None:
-        """Abort an entry that is not final yet (a sending line hangs up); call inside ``transaction()``."""
+        """Abort an entry that is not final yet (a sending line hangs up)."""
         if entry.state == m.SENDING:
             attempt = open_attempt(session, entry.id)
             if attempt is not None:
@@ -229,7 +250,11 @@ class Queue:
 
     def recover(self, now: datetime) -> int:
         """After a power cut: calls that were up are logged as interrupted and their entries retried at once."""
-        with self.db.transaction() as session:
+        with self.works(write=False) as look:  # the usual start: no call was up, and nothing needs writing
+            if look.session.scalar(select(Attempt.id).where(Attempt.finished.is_(False)).limit(1)) is None:
+                return 0
+        with self.works() as work:
+            session = work.session
             attempts = list(session.scalars(select(Attempt).where(Attempt.finished.is_(False))))
             for attempt in attempts:
                 attempt.result, attempt.result_message, attempt.call_result = "failed", RESTART_MESSAGE, "failed"
@@ -239,7 +264,27 @@ class Queue:
                 entry.schedule_message = RESTART_MESSAGE
                 entry.stime = now
                 entry.due_at = now
+                work.emit(EntryStateChanged(entry.fax_id, entry.number, entry.state))
             return len(attempts)
+
+
+Transition = Callable[[Session, FaxEntry, datetime, Callable[[], object]], object]
+
+
+def _plain(_session: Session, _entry: FaxEntry, _now: datetime, action: Callable[[], object]) -> object:
+    return action()
+
+
+def _isolated(session: Session, entry: FaxEntry, now: datetime, action: Callable[[], object]) -> object:
+    """Run one entry's transition in a savepoint; if it fails, only that entry ends ``dead``."""
+    try:
+        with session.begin_nested():
+            return action()
+    except Exception:
+        log.exception("fax entry %s/%s failed in the queue: it ends dead", entry.fax_id, entry.number)
+        with session.begin_nested():
+            entry.complete(m.DEAD, QUEUE_ERROR_MESSAGE, now)
+        return True
 
 
 def open_attempt(session: Session, entry_id: int) -> Attempt | None:

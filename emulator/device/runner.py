@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from datetime import datetime
 
 from emulator.clock import Clock
@@ -24,6 +25,7 @@ class Runner:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task | None = None
+        self._nudged = threading.Event()  # a wake-up is on its way: further nudges cost nothing
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -39,8 +41,16 @@ class Runner:
 
     def nudge(self) -> None:
         """Something changed (a fax scheduled, the clock switched): look at the schedule again. Thread-safe."""
-        if self._loop is not None and self._wake is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._wake.set)
+        if self._loop is None or self._wake is None or self._loop.is_closed() or self._nudged.is_set():
+            return
+        self._nudged.set()
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            self._loop.call_soon_threadsafe(self._woken)
+
+    def _woken(self) -> None:
+        self._nudged.clear()
+        if self._wake is not None:
+            self._wake.set()
 
     def _next_due(self) -> datetime | None:
         with self.queue.db.read() as session:

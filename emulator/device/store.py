@@ -56,4 +56,14 @@ class DocumentStore:
         shutil.rmtree(self.root / "incoming", ignore_errors=True)
 
     def clear(self) -> None:
-        shutil.rmtree(self.root, ignore_errors=True)
+        """Every stored document gone, except uploads still in flight: a request that is receiving one when the
+        state is reset or replaced stores its fax afterwards, with all its files."""
+        if not self.root.is_dir():
+            return
+        for child in self.root.iterdir():
+            if child.name == "incoming":
+                continue
+            if child.is_dir():
+                shutil.rmtree(child, ignore_errors=True)
+            else:
+                child.unlink(missing_ok=True)

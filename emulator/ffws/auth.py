@@ -3,6 +3,11 @@
 Verifying an Argon2 hash costs tens of milliseconds by design, so verified credentials are remembered in a bounded
 in-memory cache keyed by a digest of ``username:password``; the entries of a user are dropped when the password
 changes. Unknown users cost the same as wrong passwords (a dummy hash is verified), and both get the same 401.
+
+The cache never outlives what the database holds: each user has a stamp, bumped when its password changes, and the
+whole cache an epoch, bumped when the state is reset or replaced, both right after the commit and before the queue's
+lock is released. A caller carries the epoch and stamp it was verified under; a verification that raced a change is
+not cached, and a unit of work refuses (401) a caller whose credentials changed since (``require_current``).
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -17,6 +23,7 @@ from dataclasses import dataclass
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from emulator.db import Database
 from emulator.ffws.contacts.models import GLOBAL_OWNER
@@ -39,6 +46,11 @@ class Caller:
     id: int
     username: str
     is_admin: bool
+    # Which credentials this caller was verified against: the cache's epoch and the user's stamp at the time, and
+    # a digest of the stored hash it matched.
+    epoch: int = 0
+    stamp: int = 0
+    proof: bytes = b""
 
 
 def unauthorized() -> FFWSError:
@@ -62,6 +74,10 @@ class Passwords:
             return False
 
 
+def _proof(stored: str | None) -> bytes:
+    return hashlib.sha256((stored or "").encode()).digest()
+
+
 def parse_basic(header: str | None) -> tuple[str, str] | None:
     if not header:
         return None
@@ -82,6 +98,8 @@ class Authenticator:
         self.passwords = passwords
         self._cache: OrderedDict[bytes, Caller] = OrderedDict()
         self._lock = threading.Lock()
+        self._epoch = 0
+        self._stamps: dict[int, int] = {}
 
     @staticmethod
     def _key(username: str, password: str) -> bytes:
@@ -105,26 +123,49 @@ class Authenticator:
         if credentials is None:
             raise unauthorized()
         username, password = credentials
+        with self._lock:  # read before the hash: a change commits first and bumps these after
+            epoch, stamp = self._epoch, self._stamps.get(username, 0)
         with self._db.read() as session:
             user = session.scalars(select(User).where(User.username == username)).first()
             stored = user.password_hash if user else None
-            caller = Caller(user.id, user.username, user.is_admin) if user else None
+            caller = Caller(user.id, user.username, user.is_admin, epoch, stamp, _proof(stored)) if user else None
         if not self.passwords.verify(password, stored) or caller is None:
             raise unauthorized()
         with self._lock:
-            self._cache[self._key(username, password)] = caller
-            while len(self._cache) > CACHE_SIZE:
-                self._cache.popitem(last=False)
+            if self._is_current(caller):  # nothing changed while verifying: safe to remember
+                self._cache[self._key(username, password)] = caller
+                while len(self._cache) > CACHE_SIZE:
+                    self._cache.popitem(last=False)
         return caller
 
-    def forget(self, user_id: int) -> None:
-        """Drop every cached credential of a user (its password changed)."""
+    def _is_current(self, caller: Caller) -> bool:
+        return caller.epoch == self._epoch and caller.stamp == self._stamps.get(caller.username, 0)
+
+    def require_current(self, caller: Caller, session: Session) -> None:
+        """401 for a caller verified against credentials the database no longer holds. Cheap while nothing changed;
+        after a change (of this user, or a reset or import) the user's row is read in the caller's transaction: the
+        same id, name, rights and password hash still hold (an admin after a reset, say), anything else is 401."""
         with self._lock:
-            for key in [k for k, c in self._cache.items() if c.id == user_id]:
+            if self._is_current(caller):
+                return
+        user = session.get(User, caller.id)
+        if user is None or (user.username, user.is_admin) != (caller.username, caller.is_admin):
+            raise unauthorized()
+        if not hmac.compare_digest(_proof(user.password_hash), caller.proof):
+            raise unauthorized()
+
+    def forget(self, username: str) -> None:
+        """A user's credentials changed: drop its cached entries, and its callers verified before are stale."""
+        with self._lock:
+            self._stamps[username] = self._stamps.get(username, 0) + 1
+            for key in [k for k, c in self._cache.items() if c.username == username]:
                 del self._cache[key]
 
     def clear(self) -> None:
+        """Every user may be gone or another (a reset, an import): nothing verified before counts."""
         with self._lock:
+            self._epoch += 1
+            self._stamps.clear()
             self._cache.clear()
 
 

@@ -1,13 +1,17 @@
-"""What every device route needs from the request: the box, the authenticated caller, the base URL, the body."""
+"""What every device route needs from the request: the box, the authenticated caller, its unit of work, the base
+URL, the body."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Annotated
 
+import anyio
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from emulator.catalogue import device
+from emulator.db.work import UnitOfWork
 from emulator.ffws.auth import Caller
 from emulator.wire.parse import not_valid_xml
 
@@ -30,6 +34,34 @@ async def authenticated(request: Request) -> Caller:
     return caller
 
 
+READING_METHODS = frozenset({"GET", "HEAD"})
+
+
+async def unit_of_work(
+    request: Request, caller: Annotated[Caller, Depends(authenticated)]
+) -> AsyncIterator[UnitOfWork]:
+    """The request's one unit of work: a read for GET, otherwise a write under the queue's lock. It commits when the
+    route returns (before the answer is sent), rolls back when it raises, and then publishes its events. The
+    caller's credentials must still hold once its transaction is open."""
+    box = get_box(request)
+    writes = request.method not in READING_METHODS
+    work = box.work(write=writes, guard=lambda session: box.auth.require_current(caller, session))
+    try:
+        yield work
+    except BaseException as exc:
+        await _finish(work, exc)
+        raise
+    await _finish(work, None)
+
+
+async def _finish(work: UnitOfWork, error: BaseException | None) -> None:
+    if not work.opened:
+        work.finish(error)  # nothing to commit: no thread needed
+        return
+    with anyio.CancelScope(shield=True):  # a client that hangs up must not leave the queue's lock taken
+        await run_in_threadpool(work.finish, error)
+
+
 def base_url(request: Request) -> str:
     """``https://<Host>/ffws/v1``: the device always links with https and the name it was reached by."""
     host = request.headers.get("host") or (request.url.netloc or "localhost")
@@ -44,11 +76,13 @@ async def xml_body(request: Request) -> bytes:
 
 
 CurrentCaller = Annotated[Caller, Depends(authenticated)]
+Work = Annotated[UnitOfWork, Depends(unit_of_work, scope="function")]
 XmlBody = Annotated[bytes, Depends(xml_body)]
 
 
 def global_list_open(request: Request) -> bool:
-    """May non-admins write the global phone book (device setting global_contacts_status)?"""
+    """May non-admins write the global phone book (device setting global_contacts_status)? Read before the body
+    is parsed, so a stranger gets its 403 first."""
     box = get_box(request)
     with box.db.read() as session:
         return box.global_list_open(session)

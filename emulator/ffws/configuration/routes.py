@@ -9,13 +9,14 @@ from fastapi import Request
 from starlette.responses import Response
 
 from emulator.catalogue import ALL, ANALOG, IP, device
+from emulator.db.work import UnitOfWork
 from emulator.device import config
 from emulator.ffws.auth import DATA_CHANGE_DENIED, DATA_VIEW_DENIED, Caller, require_admin
 from emulator.ffws.configuration import inbound_routes as routes
 from emulator.ffws.configuration import service
 from emulator.ffws.configuration.settings import SPECS, element
 from emulator.ffws.fields import line_number, read_fields
-from emulator.ffws.http import CurrentCaller, XmlBody, base_url, get_box
+from emulator.ffws.http import CurrentCaller, Work, XmlBody, base_url, get_box
 from emulator.wire import el, parse_xml
 from emulator.wire.response import xml_response
 
@@ -23,22 +24,17 @@ from emulator.wire.response import xml_response
 def _singleton(name: str, models: tuple[str, ...], readable_by_all: bool = False) -> None:
     """GET and PUT of one settings document."""
 
-    def view(request: Request, caller: CurrentCaller) -> Response:
+    def view(request: Request, caller: CurrentCaller, work: Work) -> Response:
         if not readable_by_all:
             require_admin(caller, DATA_VIEW_DENIED)
-        with get_box(request).db.read() as session:
-            value = config.read_setting(session, name)
+        value = config.read_setting(work.session, name)
         return xml_response("Success", [element(name, value)])
 
-    def edit(request: Request, caller: CurrentCaller, body: XmlBody) -> Response:
+    def edit(request: Request, caller: CurrentCaller, work: Work, body: XmlBody) -> Response:
         require_admin(caller, DATA_CHANGE_DENIED)
         box = get_box(request)
         values = read_fields(parse_xml(body, root=name), SPECS[name])
-        with box.db.transaction() as session:
-            service.edit_setting(
-                session, name, values, lines=box.settings.line_count, cover_pages=box.cover_page_names()
-            )
-        box.runner.nudge()  # the line pool may have changed
+        service.edit_setting(work, name, values, lines=box.settings.line_count, cover_pages=box.cover_page_names())
         return xml_response("Modified")
 
     title = name.replace("_", " ")
@@ -56,30 +52,30 @@ _singleton("global_contacts_status", ALL, readable_by_all=True)
 
 
 # -- modem settings (analog models): one record per modem -------------------------------------------------------
-def _view_modems(request: Request, caller: Caller, pick: Callable[[list[dict]], list[dict]]) -> Response:
+def _view_modems(
+    request: Request, caller: Caller, work: UnitOfWork, pick: Callable[[list[dict]], list[dict]]
+) -> Response:
     require_admin(caller, DATA_VIEW_DENIED)
-    box = get_box(request)
-    with box.db.read() as session:
-        modems = pick(config.read_modems(session, box.settings.line_count))
+    modems = pick(config.read_modems(work.session, get_box(request).settings.line_count))
     first = lambda m: [el("modem_number", m["modem_number"])]  # noqa: E731
     return xml_response("Success", [element("modem_settings", m, first(m)) for m in modems])
 
 
 @device.route("GET", "/modem_settings", provenance="reconstructed", models=ANALOG)
-def view_modem_settings(request: Request, caller: CurrentCaller) -> Response:
+def view_modem_settings(request: Request, caller: CurrentCaller, work: Work) -> Response:
     """Settings of every modem: enabled, country code, answer on, routing, extension digits, station id."""
-    return _view_modems(request, caller, lambda modems: modems)
+    return _view_modems(request, caller, work, lambda modems: modems)
 
 
 @device.route("GET", "/modem_settings/{modem}", provenance="reconstructed", models=ANALOG)
-def view_one_modem_settings(modem: str, request: Request, caller: CurrentCaller) -> Response:
+def view_one_modem_settings(modem: str, request: Request, caller: CurrentCaller, work: Work) -> Response:
     """Settings of one modem."""
     require_admin(caller, DATA_VIEW_DENIED)  # before looking at the number: a non-admin learns nothing about the modems
     number = line_number(modem.strip(), get_box(request).settings.line_count, "modem")
-    return _view_modems(request, caller, lambda modems: [modems[number - 1]])
+    return _view_modems(request, caller, work, lambda modems: [modems[number - 1]])
 
 
-def _edit_modem(request: Request, caller: Caller, body: bytes, raw: str | None) -> Response:
+def _edit_modem(request: Request, caller: Caller, work: UnitOfWork, body: bytes, raw: str | None) -> Response:
     require_admin(caller, DATA_CHANGE_DENIED)
     box = get_box(request)
     node = parse_xml(body, root="modem_settings")
@@ -87,68 +83,62 @@ def _edit_modem(request: Request, caller: Caller, body: bytes, raw: str | None) 
         (raw if raw is not None else node.value("modem_number") or "").strip(), box.settings.line_count, "modem"
     )
     values = read_fields(node, SPECS["modem_settings"])
-    with box.db.transaction() as session:
-        service.edit_modem(session, number, values, lines=box.settings.line_count)
-    box.runner.nudge()
+    service.edit_modem(work, number, values, lines=box.settings.line_count)
     return xml_response("Modified")
 
 
 @device.route("PUT", "/modem_settings", provenance="reconstructed", models=ANALOG)
-def edit_modem_settings(request: Request, caller: CurrentCaller, body: XmlBody) -> Response:
+def edit_modem_settings(request: Request, caller: CurrentCaller, work: Work, body: XmlBody) -> Response:
     """Change the modem named by the body's modem_number (only the fields sent)."""
-    return _edit_modem(request, caller, body, None)
+    return _edit_modem(request, caller, work, body, None)
 
 
 @device.route("PUT", "/modem_settings/{modem}", provenance="reconstructed", models=ANALOG)
-def edit_one_modem_settings(modem: str, request: Request, caller: CurrentCaller, body: XmlBody) -> Response:
+def edit_one_modem_settings(modem: str, request: Request, caller: CurrentCaller, work: Work, body: XmlBody) -> Response:
     """Change one modem's settings (a disabled modem leaves the line pool)."""
-    return _edit_modem(request, caller, body, modem)
+    return _edit_modem(request, caller, work, body, modem)
 
 
 # -- inbound routes ---------------------------------------------------------------------------------------------
 @device.route("GET", "/inbound_routes", provenance="reconstructed")
-def view_inbound_routes(request: Request, caller: CurrentCaller) -> Response:
+def view_inbound_routes(request: Request, caller: CurrentCaller, work: Work) -> Response:
     """Every inbound route with its destinations."""
     require_admin(caller, DATA_VIEW_DENIED)
     base = base_url(request)
-    with get_box(request).db.read() as session:
-        return xml_response("Success", [routes.route_element(r, base) for r in routes.all_routes(session)])
+    return xml_response("Success", [routes.route_element(r, base) for r in routes.all_routes(work.session)])
 
 
 @device.route("GET", "/inbound_routes/{route_id}", provenance="reconstructed")
-def view_inbound_route(route_id: str, request: Request, caller: CurrentCaller) -> Response:
+def view_inbound_route(route_id: str, request: Request, caller: CurrentCaller, work: Work) -> Response:
     """One inbound route."""
     require_admin(caller, DATA_VIEW_DENIED)
-    with get_box(request).db.read() as session:
-        return xml_response("Success", [routes.route_element(routes.get_route(session, route_id), base_url(request))])
+    route = routes.get_route(work.session, route_id)
+    return xml_response("Success", [routes.route_element(route, base_url(request))])
 
 
 @device.route("PUT", "/inbound_routes", provenance="reconstructed")
-def add_inbound_route(request: Request, caller: CurrentCaller, body: XmlBody) -> Response:
+def add_inbound_route(request: Request, caller: CurrentCaller, work: Work, body: XmlBody) -> Response:
     """Create a route (200 Created with the route)."""
     require_admin(caller, DATA_CHANGE_DENIED)
     box = get_box(request)
     values, destinations = routes.read_route(parse_xml(body, root="inbound_route"))
-    with box.db.transaction() as session:
-        route = routes.save_route(session, None, values, destinations or [], box.settings.line_count)
-        return xml_response("Created", [routes.route_element(route, base_url(request))])
+    route = routes.save_route(work.session, None, values, destinations or [], box.settings.line_count)
+    return xml_response("Created", [routes.route_element(route, base_url(request))])
 
 
 @device.route("PUT", "/inbound_routes/{route_id}", provenance="reconstructed")
-def edit_inbound_route(route_id: str, request: Request, caller: CurrentCaller, body: XmlBody) -> Response:
+def edit_inbound_route(route_id: str, request: Request, caller: CurrentCaller, work: Work, body: XmlBody) -> Response:
     """Change a route (the path's ID wins over any URL in the body); destinations sent replace the old ones."""
     require_admin(caller, DATA_CHANGE_DENIED)
     box = get_box(request)
     values, destinations = routes.read_route(parse_xml(body, root="inbound_route"))
-    with box.db.transaction() as session:
-        routes.save_route(session, routes.get_route(session, route_id), values, destinations, box.settings.line_count)
+    service.edit_route(work.session, route_id, values, destinations, lines=box.settings.line_count)
     return xml_response("Modified")
 
 
 @device.route("DELETE", "/inbound_routes/{route_id}", provenance="reconstructed")
-def delete_inbound_route(route_id: str, request: Request, caller: CurrentCaller) -> Response:
+def delete_inbound_route(route_id: str, request: Request, caller: CurrentCaller, work: Work) -> Response:
     """Delete a route."""
     require_admin(caller, DATA_CHANGE_DENIED)
-    with get_box(request).db.transaction() as session:
-        service.delete_route(session, route_id)
+    service.delete_route(work.session, route_id)
     return xml_response("Deleted")

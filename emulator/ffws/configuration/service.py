@@ -7,28 +7,50 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from emulator.db.work import UnitOfWork
 from emulator.device import config
+from emulator.events import LineChanged
 from emulator.ffws.configuration import inbound_routes as routes
 from emulator.ffws.configuration.settings import check
 
+# The settings documents the line pool is made from (config.enabled_lines); modem settings are the other source.
+LINE_SETTINGS = frozenset({"sip_settings"})
+
 
 def edit_setting(
-    session: Session, name: str, values: dict[str, Any], *, lines: int, cover_pages: Collection[str]
+    work: UnitOfWork, name: str, values: dict[str, Any], *, lines: int, cover_pages: Collection[str]
 ) -> None:
     """Change the fields sent of one settings document; an invalid result is refused before anything is written."""
     if values.get("password") == "":
         del values["password"]  # it is returned empty: writing back what was read must not erase it
+    session = work.session
     merged = {**config.read_setting(session, name), **values}
     check(name, merged, lines=lines, cover_pages=cover_pages)
     config.write_setting(session, name, merged)
+    if name in LINE_SETTINGS:
+        work.emit(LineChanged())  # SIP on or off, or another number of channels: possibly every line
 
 
-def edit_modem(session: Session, number: int, values: dict[str, Any], *, lines: int) -> None:
+def edit_modem(work: UnitOfWork, number: int, values: dict[str, Any], *, lines: int) -> None:
     """Change the fields sent of one modem's settings (a disabled modem leaves the line pool)."""
+    session = work.session
     modems = config.read_modems(session, lines)
     modems[number - 1] = {**modems[number - 1], **values}
     check("modem_settings", modems[number - 1], lines=lines, cover_pages=())
     config.write_modems(session, modems)
+    work.emit(LineChanged(number))
+
+
+def edit_route(
+    session: Session,
+    raw_id: str,
+    values: dict[str, Any],
+    destinations: list[dict[str, Any]] | None,
+    *,
+    lines: int,
+) -> None:
+    """Change a route (the path's ID wins over any URL in the body); destinations sent replace the old ones."""
+    routes.save_route(session, routes.get_route(session, raw_id), values, destinations, lines)
 
 
 def delete_route(session: Session, raw_id: str) -> None:

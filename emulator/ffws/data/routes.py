@@ -11,7 +11,8 @@ from starlette.responses import Response
 from emulator.catalogue import device
 from emulator.ffws.auth import Caller
 from emulator.ffws.data import service
-from emulator.ffws.http import CurrentCaller, get_box
+from emulator.db.work import UnitOfWork
+from emulator.ffws.http import CurrentCaller, Work, get_box
 from emulator.wire import FFWSError
 
 PDF = "application/pdf"
@@ -21,19 +22,17 @@ def pdf_response(path: Path) -> Response:
     return Response(path.read_bytes(), media_type=PDF)
 
 
-def _preview_path(request: Request, caller: Caller, name: str) -> Path:
-    box = get_box(request)
-    with box.db.read() as session:
-        path = box.preprocessor.preview(service.preview_entry(session, caller, name))
+def _preview_path(request: Request, caller: Caller, work: UnitOfWork, name: str) -> Path:
+    path = get_box(request).preprocessor.preview(service.preview_entry(work.session, caller, name))
     if path is None:
         raise FFWSError(404, "Preview not available: the fax has not been converted.")
     return path
 
 
 @device.route("GET", "/data/preview/{name}")
-async def view_preview(name: str, request: Request, caller: CurrentCaller) -> Response:
+async def view_preview(name: str, request: Request, caller: CurrentCaller, work: Work) -> Response:
     """A fax entry as transmitted (PDF, cover page first): owner or admin."""
-    path = await run_in_threadpool(_preview_path, request, caller, name)
+    path = await run_in_threadpool(_preview_path, request, caller, work, name)
     return await run_in_threadpool(pdf_response, path)
 
 
@@ -47,9 +46,8 @@ def view_cover_page_file(name: str, request: Request, caller: CurrentCaller) -> 
 
 
 @device.route("GET", "/data/inbound/{name}", provenance="reconstructed")
-def view_received_fax(name: str, request: Request, caller: CurrentCaller) -> Response:
+def view_received_fax(name: str, request: Request, caller: CurrentCaller, work: Work) -> Response:
     """A received fax (PDF): an admin, or a user it was routed to."""
     box = get_box(request)
-    with box.db.read() as session:
-        fax = service.received_fax(session, caller, name)
+    fax = service.received_fax(work.session, caller, name)
     return pdf_response(box.inbound.document(fax.id))

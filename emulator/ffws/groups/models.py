@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from emulator.db.base import Base
@@ -8,8 +8,13 @@ from emulator.db.base import Base
 
 class ContactGroup(Base):
     __tablename__ = "contact_groups"
-    # IDs are never reused: a deleted contact's URL must not start naming another one.
-    __table_args__ = {"sqlite_autoincrement": True}
+    __table_args__ = (
+        # Listed by name or description (ORDER BY field, id): read in index order up to the limit.
+        Index("ix_contact_groups_owner_name", "owner", "name"),
+        Index("ix_contact_groups_owner_description", "owner", "description"),
+        # IDs are never reused: a deleted contact's URL must not start naming another one.
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     owner: Mapped[str] = mapped_column(String(64), index=True)

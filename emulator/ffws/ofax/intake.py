@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from anyio import to_thread
 from starlette.requests import Request
 
 from emulator.wire import XNode, parse_xml
@@ -22,11 +23,24 @@ DECODE_CHUNK = 4 * 1024 * 1024  # characters of base64 decoded at a time
 
 async def spool_body(request: Request) -> IO[bytes]:
     """The request body in a temporary file (in memory while small). The middleware has already capped its size
-    (413 while reading), so a refused body never reaches the disk."""
+    (413 while reading), so a refused body never reaches the disk. Writing to the disk happens in a worker thread,
+    a megabyte at a time, never on the event loop."""
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115 - handed to the caller
+    pending: list[bytes] = []
+    size = 0
     try:
         async for chunk in request.stream():
-            spool.write(chunk)
+            pending.append(chunk)
+            size += len(chunk)
+            if size >= SPOOL_IN_MEMORY:
+                await to_thread.run_sync(spool.write, b"".join(pending))
+                pending, size = [], 0
+        if pending:
+            data = b"".join(pending)
+            if spool._rolled or spool.tell() + len(data) > SPOOL_IN_MEMORY:  # noqa: SLF001 - on disk by now
+                await to_thread.run_sync(spool.write, data)
+            else:
+                spool.write(data)
     except BaseException:
         spool.close()
         raise

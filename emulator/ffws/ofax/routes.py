@@ -11,10 +11,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from emulator.catalogue import device
+from emulator.db.work import UnitOfWork
 from emulator.device.models import FaxEntry
 from emulator.ffws.auth import Caller
 from emulator.ffws.fields import count_param, flag_param
-from emulator.ffws.http import CurrentCaller, base_url, get_box
+from emulator.ffws.http import CurrentCaller, Work, base_url, get_box
 from emulator.ffws.ofax import service
 from emulator.ffws.ofax.intake import Blobs, parse_schedule_fax, spool_body
 from emulator.ffws.ofax.wire import fax_entry_element, read_schedule_fax
@@ -26,7 +27,7 @@ from emulator.wire.times import parse_time
 CLASSES = ("pending", "sending", "complete")
 
 
-def _schedule(request: Request, caller: Caller, body: IO[bytes]) -> list[Elem]:
+def _schedule(request: Request, caller: Caller, work: UnitOfWork, body: IO[bytes]) -> list[Elem]:
     box = get_box(request)
     blobs = Blobs(box.store.incoming_file)
     try:
@@ -39,39 +40,34 @@ def _schedule(request: Request, caller: Caller, body: IO[bytes]) -> list[Elem]:
             for a in fax.attachments
             if a.blob is not None
         ]
-        with box.db.transaction() as session:
-            entries = service.schedule_fax(session, caller, fax, intake, box.clock.now())
-            elements = [fax_entry_element(e, base_url(request), box.zone) for e in entries]
+        entries = service.schedule_fax(work, caller, fax, intake, box.clock.now)
+        return [fax_entry_element(e, base_url(request), box.zone) for e in entries]
     finally:
         blobs.discard()  # whatever was not moved into the fax's folder
         body.close()
-    box.runner.nudge()
-    return elements
 
 
 @device.route("POST", "/ofax", status_code=201)
 @device.route("POST", "/ofax/", status_code=201)
-async def schedule_fax(request: Request, caller: CurrentCaller) -> Response:
+async def schedule_fax(request: Request, caller: CurrentCaller, work: Work) -> Response:
     """Schedule a fax: one entry per recipient; 201 with message Success."""
     body = await spool_body(request)
-    elements = await run_in_threadpool(_schedule, request, caller, body)
+    elements = await run_in_threadpool(_schedule, request, caller, work, body)
     return xml_response("Success", elements, status=201)
 
 
 def _render(request: Request, session: Session, entries: list[FaxEntry]) -> Response:
     box = get_box(request)
     with_info = flag_param(request.query_params, "include_modem_info")
+    infos = service.last_finished_attempts(session, entries) if with_info else {}
     base = base_url(request)
-    elements = []
-    for entry in entries:
-        info = service.last_finished_attempt(session, entry.id) if with_info else None
-        elements.append(fax_entry_element(entry, base, box.zone, info, box.profile.line_word))
+    elements = [fax_entry_element(e, base, box.zone, infos.get(e.id), box.profile.line_word) for e in entries]
     return xml_response("Success", elements)
 
 
 @device.route("GET", "/ofax")
 @device.route("GET", "/ofax/")
-def view_fax_entries(request: Request, caller: CurrentCaller) -> Response:
+def view_fax_entries(request: Request, caller: CurrentCaller, work: Work) -> Response:
     """The caller's fax entries (all users' with all_users=true for an admin); class, complete_limit."""
     params = request.query_params
     klass = params.get("class") or None
@@ -79,36 +75,31 @@ def view_fax_entries(request: Request, caller: CurrentCaller) -> Response:
         raise invalid("class", "must be one of " + ", ".join(CLASSES))
     complete_limit = count_param(params, "complete_limit", 10)
     all_users = flag_param(params, "all_users")
-    with get_box(request).db.read() as session:
-        entries = service.list_entries(session, caller, all_users, klass, complete_limit)
-        return _render(request, session, entries)
+    entries = service.list_entries(work.session, caller, all_users, klass, complete_limit)
+    return _render(request, work.session, entries)
 
 
 @device.route("GET", "/ofax/{faxkey}")
-def view_fax(faxkey: str, request: Request, caller: CurrentCaller) -> Response:
+def view_fax(faxkey: str, request: Request, caller: CurrentCaller, work: Work) -> Response:
     """Every entry of one fax."""
-    with get_box(request).db.read() as session:
-        entries = service.visible_entries(session, caller, faxkey, None)
-        if not entries:
-            raise FFWSError(404, service.FAX_NOT_FOUND)
-        return _render(request, session, entries)
+    entries = service.visible_entries(work.session, caller, faxkey, None)
+    if not entries:
+        raise FFWSError(404, service.FAX_NOT_FOUND)
+    return _render(request, work.session, entries)
 
 
 @device.route("GET", "/ofax/{faxkey}/{entrykey}")
-def view_fax_entry(faxkey: str, entrykey: str, request: Request, caller: CurrentCaller) -> Response:
+def view_fax_entry(faxkey: str, entrykey: str, request: Request, caller: CurrentCaller, work: Work) -> Response:
     """One fax entry."""
-    with get_box(request).db.read() as session:
-        entries = service.visible_entries(session, caller, faxkey, entrykey)
-        if not entries:
-            raise FFWSError(404, service.ENTRY_NOT_FOUND)
-        return _render(request, session, entries)
+    entries = service.visible_entries(work.session, caller, faxkey, entrykey)
+    if not entries:
+        raise FFWSError(404, service.ENTRY_NOT_FOUND)
+    return _render(request, work.session, entries)
 
 
-def _abort(request: Request, caller: Caller, faxkey: str, entrykey: str | None) -> Response:
+def _abort(request: Request, caller: Caller, work: UnitOfWork, faxkey: str, entrykey: str | None) -> Response:
     box = get_box(request)
-    with box.queue.transaction() as session:
-        service.abort_entries(session, caller, box.queue, faxkey, entrykey, box.clock.now())
-    box.runner.nudge()
+    service.abort_entries(work, caller, box.queue, faxkey, entrykey, box.clock.now)
     return empty_response(202)
 
 
@@ -120,45 +111,43 @@ def abort_nothing(request: Request, caller: CurrentCaller) -> Response:
 
 
 @device.route("DELETE", "/ofax/{faxkey}")
-def abort_fax(faxkey: str, request: Request, caller: CurrentCaller) -> Response:
+def abort_fax(faxkey: str, request: Request, caller: CurrentCaller, work: Work) -> Response:
     """Abort every entry of a fax that is not final yet; 202, no body."""
-    return _abort(request, caller, faxkey, None)
+    return _abort(request, caller, work, faxkey, None)
 
 
 @device.route("DELETE", "/ofax/{faxkey}/{entrykey}")
-def abort_fax_entry(faxkey: str, entrykey: str, request: Request, caller: CurrentCaller) -> Response:
+def abort_fax_entry(faxkey: str, entrykey: str, request: Request, caller: CurrentCaller, work: Work) -> Response:
     """Abort one entry (a sending line hangs up); 202, no body."""
-    return _abort(request, caller, faxkey, entrykey)
+    return _abort(request, caller, work, faxkey, entrykey)
 
 
-def _when(request: Request) -> datetime:
-    """The time of ``?at=``; a time already past means now (as for schedule_all_at)."""
-    now = get_box(request).clock.now()
+def _at(request: Request) -> datetime | None:
+    """The time of ``?at=`` (UTC, like the box's own clock); None for now. A time already past means now (as for
+    schedule_all_at): the service compares it with the clock once the queue's lock is held."""
     raw = (request.query_params.get("at") or "now").strip()
     if raw.lower() == "now":
-        return now
+        return None
     try:
-        return max(parse_time(raw), now)  # UTC, like the box's own clock
+        return parse_time(raw)
     except ValueError:
         raise invalid("at", "expected now or YYYY-MM-DDTHH:MM:SS (UTC)") from None
 
 
-def _reschedule(request: Request, caller: Caller, faxkey: str, entrykey: str | None) -> Response:
+def _reschedule(request: Request, caller: Caller, work: UnitOfWork, faxkey: str, entrykey: str | None) -> Response:
     box = get_box(request)
-    when = _when(request)
-    with box.db.transaction() as session:
-        service.reschedule_entries(session, caller, box.queue, faxkey, entrykey, when)
-    box.runner.nudge()
+    at = _at(request)
+    service.reschedule_entries(work, caller, box.queue, faxkey, entrykey, at, box.clock.now)
     return empty_response(202)
 
 
 @device.route("PUT", "/ofax/{faxkey}/{entrykey}")
-def reschedule_fax_entry(faxkey: str, entrykey: str, request: Request, caller: CurrentCaller) -> Response:
+def reschedule_fax_entry(faxkey: str, entrykey: str, request: Request, caller: CurrentCaller, work: Work) -> Response:
     """Send an entry again at ?at=now|YYYY-MM-DDTHH:MM:SS (UTC); 202, no body."""
-    return _reschedule(request, caller, faxkey, entrykey)
+    return _reschedule(request, caller, work, faxkey, entrykey)
 
 
 @device.route("PUT", "/ofax/{faxkey}")
-def reschedule_fax(faxkey: str, request: Request, caller: CurrentCaller) -> Response:
+def reschedule_fax(faxkey: str, request: Request, caller: CurrentCaller, work: Work) -> Response:
     """Send every entry of a fax again (entries sending or preprocessing are skipped); 202."""
-    return _reschedule(request, caller, faxkey, None)
+    return _reschedule(request, caller, work, faxkey, None)

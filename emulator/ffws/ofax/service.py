@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import heapq
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, defaultload, lazyload
 
+from emulator.db.work import UnitOfWork
 from emulator.device import models as m
 from emulator.device.models import Attachment, Attempt, Counter, Fax, FaxEntry
 from emulator.device.outcomes import preprocessing_seconds
 from emulator.device.queue import Queue
 from emulator.device.store import DocumentStore
 from emulator.documents import SUPPORTED_CONTENT_TYPES
-from emulator.ffws.auth import Caller, may_act_on
+from emulator.events import EntryStateChanged
+from emulator.ffws.auth import Caller, may_act_on, unauthorized
 from emulator.ffws.ofax.intake import Blobs, fetch_external
 from emulator.ffws.ofax.wire import AttachmentIn, ScheduleFax, media_type, normal_content_type
 from emulator.ffws.users.models import User
@@ -117,12 +120,16 @@ def _next_faxkey(session: Session) -> int:
 
 
 def schedule_fax(
-    session: Session, caller: Caller, request: ScheduleFax, intake: Intake, now: datetime
+    work: UnitOfWork, caller: Caller, request: ScheduleFax, intake: Intake, clock: Callable[[], datetime]
 ) -> list[FaxEntry]:
-    """Validate everything, then store one fax with one entry per recipient (state preprocessing)."""
-    user = session.get(User, caller.id)
-    assert user is not None
+    """Validate everything, then store one fax with one entry per recipient (state preprocessing) and its
+    documents, all inside the unit of work: a reset comes wholly before or wholly after it."""
     _check_recipients(request, intake)
+    session = work.session
+    now = clock()  # read under the queue's lock: an advance in progress has moved the clock to its last step
+    user = session.get(User, caller.id)
+    if user is None or user.username != caller.username:
+        raise unauthorized()
     cover_enabled, cover_name, subject, comments = _cover(request, user, intake)
     if not request.attachments and not cover_enabled:
         raise FFWSError(400, NOTHING_TO_SEND)
@@ -144,9 +151,10 @@ def schedule_fax(
     ready = now + timedelta(seconds=preprocessing_seconds(len(request.attachments), cover_enabled))
     stime = max(now, request.schedule_all_at) if request.schedule_all_at else now
     for number, recipient in enumerate(request.recipients):
-        fax.entries.append(_new_entry(number, recipient, stime, ready, intake))
+        fax.entries.append(_new_entry(number, recipient, stime, ready, intake, user.username))
     session.flush()
     _store_documents(fax, request, intake.store)
+    work.emit(*(EntryStateChanged(fax.id, e.number, e.state) for e in fax.entries))
     return list(fax.entries)
 
 
@@ -171,10 +179,13 @@ def _new_fax(session: Session, user: User, request: ScheduleFax, now: datetime) 
     return fax
 
 
-def _new_entry(number: int, recipient: dict[str, Any], stime: datetime, ready: datetime, intake: Intake) -> FaxEntry:
+def _new_entry(
+    number: int, recipient: dict[str, Any], stime: datetime, ready: datetime, intake: Intake, owner: str
+) -> FaxEntry:
     fax_number = recipient.get("fax_number", "")
     return FaxEntry(
         number=number,
+        owner=owner,
         recipient_name=recipient.get("name", ""),
         recipient_organization=recipient.get("organization", ""),
         recipient_fax_number=fax_number,
@@ -205,63 +216,121 @@ def parse_key(text: str, digits: int) -> int | None:
     return int(text, 16)
 
 
+PENDING_STATES = (m.PREPROCESSING, m.APPROVAL_PENDING, m.PENDING)
+OPEN_STATES = (*PENDING_STATES, m.SENDING)  # not final yet
+CLASS_STATES = {"pending": PENDING_STATES, "sending": (m.SENDING,)}
+KEY_ORDER = (FaxEntry.fax_id, FaxEntry.number)
+IN_CHUNK = 500  # entry IDs per IN (...) list, far below SQLite's limit on parameters
+
+
+def _entries(caller: Caller | None = None) -> Select:
+    """Entries with their fax (joined), not its attachments (no answer shows them); ``caller``: only theirs."""
+    stmt = select(FaxEntry).options(defaultload(FaxEntry.fax).lazyload(Fax.attachments))
+    return stmt if caller is None else stmt.where(FaxEntry.owner == caller.username)
+
+
+def _whose(caller: Caller, all_users: bool) -> Caller | None:
+    """Whose entries a listing shows: everyone's only for an admin who asks (all_users=true)."""
+    return None if all_users and caller.is_admin else caller
+
+
 def visible_entries(session: Session, caller: Caller, faxkey: str, entrykey: str | None) -> list[FaxEntry]:
     """The entries named by a path, if the caller may see them (owner or admin); [] when there are none."""
     fax_id = parse_key(faxkey, 8)
-    fax = session.get(Fax, fax_id) if fax_id is not None else None
-    if fax is None or not may_act_on(caller, fax.owner):
+    if fax_id is None:
         return []
-    if entrykey is None:
-        return list(fax.entries)
-    number = parse_key(entrykey, 4)
-    return [e for e in fax.entries if e.number == number]
+    stmt = _entries().where(FaxEntry.fax_id == fax_id)
+    if entrykey is not None:
+        number = parse_key(entrykey, 4)
+        if number is None:
+            return []
+        stmt = stmt.where(FaxEntry.number == number)
+    entries = list(session.scalars(stmt.order_by(FaxEntry.number)))
+    if not entries or not may_act_on(caller, entries[0].fax.owner):
+        return []
+    return entries
 
 
-def last_finished_attempt(session: Session, entry_id: int) -> Attempt | None:
-    """The entry's latest finished try (the modem information of include_modem_info)."""
-    stmt = select(Attempt).where(Attempt.entry_id == entry_id, Attempt.finished.is_(True)).order_by(Attempt.id.desc())
-    return session.scalars(stmt).first()
+def last_finished_attempts(session: Session, entries: list[FaxEntry]) -> dict[int, Attempt]:
+    """Each entry's latest finished try, by entry ID (the modem information of include_modem_info)."""
+    found: dict[int, Attempt] = {}
+    ids = [entry.id for entry in entries]
+    for start in range(0, len(ids), IN_CHUNK):
+        chunk = ids[start : start + IN_CHUNK]
+        latest = (
+            select(func.max(Attempt.id))
+            .where(Attempt.entry_id.in_(chunk), Attempt.finished.is_(True))
+            .group_by(Attempt.entry_id)
+        )
+        stmt = select(Attempt).where(Attempt.id.in_(latest)).options(lazyload(Attempt.entry))
+        found.update((attempt.entry_id, attempt) for attempt in session.scalars(stmt))
+    return found
 
 
 def list_entries(
     session: Session, caller: Caller, all_users: bool, klass: str | None, complete_limit: int
 ) -> list[FaxEntry]:
-    stmt = select(FaxEntry).join(Fax)
-    if not (all_users and caller.is_admin):
-        stmt = stmt.where(Fax.owner == caller.username)
-    if klass == "pending":
-        stmt = stmt.where(FaxEntry.state.in_((m.PREPROCESSING, m.APPROVAL_PENDING, m.PENDING)))
-    elif klass == "sending":
-        stmt = stmt.where(FaxEntry.state == m.SENDING)
-    elif klass == "complete":
-        stmt = stmt.where(FaxEntry.state.in_(m.FINAL_STATES))
-    entries = list(session.scalars(stmt.order_by(FaxEntry.fax_id, FaxEntry.number)))
-    complete = [e for e in entries if e.state in m.FINAL_STATES]
-    if len(complete) > complete_limit:
-        # Keep the newest completed faxes only (the device's complete_limit).
-        newest = sorted(complete, key=lambda e: (e.completed_at or e.stime, e.fax_id, e.number))[-complete_limit:]
-        keep = {e.id for e in newest} if complete_limit else set()
-        entries = [e for e in entries if e.state not in m.FINAL_STATES or e.id in keep]
-    return entries
+    """The entries of ``klass`` (None: every one not final yet, and the newest ``complete_limit`` final ones; the
+    device's complete_limit), in key order."""
+    stmt = _entries(_whose(caller, all_users))
+    entries = []
+    if klass != "complete":
+        states = CLASS_STATES[klass] if klass else OPEN_STATES
+        entries += session.scalars(stmt.where(FaxEntry.state.in_(states)))
+    if klass in (None, "complete"):
+        entries += newest_complete(session, stmt, complete_limit)
+    return sorted(entries, key=lambda e: (e.fax_id, e.number))
+
+
+def newest_complete(session: Session, entries: Select, limit: int) -> list[FaxEntry]:
+    """The ``limit`` newest final entries of ``entries``: latest completed_at, then highest key. An entry has a
+    completed_at exactly while it is final, so this reads an index of completed_at backwards and stops at
+    ``limit``."""
+    newest = (FaxEntry.completed_at.desc(), FaxEntry.fax_id.desc(), FaxEntry.number.desc())
+    stmt = entries.where(FaxEntry.completed_at.is_not(None)).order_by(*newest).limit(limit)
+    return list(session.scalars(stmt))
+
+
+def first_entries(session: Session, caller: Caller, klass: str, limit: int) -> list[FaxEntry]:
+    """The first ``limit`` entries (by key) of a class not final yet, everyone's for an admin (outbound_status).
+    Each state is read from its own index range up to ``limit``, then the few found are merged."""
+    if limit == 0:
+        return []
+    stmt = _entries(_whose(caller, True)).order_by(*KEY_ORDER).limit(limit)
+    found = [list(session.scalars(stmt.where(FaxEntry.state == state))) for state in CLASS_STATES[klass]]
+    return list(heapq.merge(*found, key=lambda e: (e.fax_id, e.number)))[:limit]
 
 
 def abort_entries(
-    session: Session, caller: Caller, queue: Queue, faxkey: str, entrykey: str | None, now: datetime
+    work: UnitOfWork, caller: Caller, queue: Queue, faxkey: str, entrykey: str | None, clock: Callable[[], datetime]
 ) -> None:
+    session = work.session
     entries = visible_entries(session, caller, faxkey, entrykey)
     abortable = [e for e in entries if e.state not in m.FINAL_STATES]
     if not abortable:
         raise FFWSError(400, NOT_ABORTED)
+    now = clock()
     for entry in abortable:
         queue.abort(session, entry, now)
+    work.emit(*(EntryStateChanged(e.fax_id, e.number, e.state) for e in abortable))
 
 
 def reschedule_entries(
-    session: Session, caller: Caller, queue: Queue, faxkey: str, entrykey: str | None, when: datetime
+    work: UnitOfWork,
+    caller: Caller,
+    queue: Queue,
+    faxkey: str,
+    entrykey: str | None,
+    at: datetime | None,
+    clock: Callable[[], datetime],
 ) -> None:
-    """Entries that are sending or preprocessing are skipped; the answer is still 202 (14)."""
+    """Send again at ``at`` (None, or a time already past: now). Entries that are sending or preprocessing are
+    skipped; the answer is still 202 (14)."""
+    session = work.session
     entries = visible_entries(session, caller, faxkey, entrykey)
     if not entries:
         raise FFWSError(400, NOT_RESCHEDULED)
-    for entry in entries:
-        queue.reschedule(session, entry, when)
+    now = clock()
+    when = max(at, now) if at is not None else now
+    changed = [entry for entry in entries if queue.reschedule(session, entry, when)]
+    work.emit(*(EntryStateChanged(e.fax_id, e.number, e.state) for e in changed))

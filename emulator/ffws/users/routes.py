@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import Request
 
 from emulator.catalogue import device
-from emulator.ffws.http import CurrentCaller, XmlBody, base_url, get_box
+from emulator.ffws.http import CurrentCaller, Work, XmlBody, base_url, get_box
 from emulator.ffws.users import service
 from emulator.ffws.users.wire import read_user, user_element
 from emulator.wire import parse_xml
@@ -19,34 +19,27 @@ async def verify_user(caller: CurrentCaller):
 
 
 @device.route("GET", "/users/{username}")
-def view_user(username: str, request: Request, caller: CurrentCaller):
+def view_user(username: str, request: Request, caller: CurrentCaller, work: Work):
     """One user's record (itself, or anyone for an admin)."""
-    with get_box(request).db.read() as session:
-        user = service.view_user(session, caller, username)
-        return xml_response("Success", [user_element(user, base_url(request))])
+    user = service.view_user(work.session, caller, username)
+    return xml_response("Success", [user_element(user, base_url(request))])
 
 
 @device.route("POST", "/users")
-def add_user(request: Request, caller: CurrentCaller, body: XmlBody):
+def add_user(request: Request, caller: CurrentCaller, work: Work, body: XmlBody):
     """Create a user (admin); answers 200 Created with the stored user."""
     box = get_box(request)
     service.require_may_add(caller)  # before parsing: a non-admin gets 403, not a 400
     values = read_user(parse_xml(body, root="user"))
-    with box.db.transaction() as session:
-        user = service.add_user(session, caller, values, box.auth.passwords.hash, box.cover_page_names())
-        return xml_response("Created", [user_element(user, base_url(request))])
+    user = service.add_user(work, caller, values, box.auth.passwords.hash, box.cover_page_names())
+    return xml_response("Created", [user_element(user, base_url(request))])
 
 
 @device.route("PUT", "/users/{username}")
-def edit_user(username: str, request: Request, caller: CurrentCaller, body: XmlBody):
+def edit_user(username: str, request: Request, caller: CurrentCaller, work: Work, body: XmlBody):
     """Change the fields the request carries."""
     box = get_box(request)
     service.require_may_edit(caller, username)
     values = read_user(parse_xml(body, root="user"))
-    with box.db.transaction() as session:
-        user, password_changed = service.edit_user(
-            session, caller, username, values, box.auth.passwords.hash, box.cover_page_names()
-        )
-    if password_changed:
-        box.auth.forget(user.id)
+    service.edit_user(work, caller, username, values, box.auth.passwords.hash, box.cover_page_names())
     return xml_response("Modified")

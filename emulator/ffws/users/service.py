@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from emulator.db.work import UnitOfWork
+from emulator.events import UserChanged
 from emulator.ffws.auth import CHANGE_DENIED, DATA_CHANGE_DENIED, VIEW_DENIED, Caller, may_act_on, require_admin
 from emulator.ffws.contacts.models import GLOBAL_OWNER
 from emulator.ffws.fields import not_found, require
@@ -52,52 +54,77 @@ def _check_values(values: dict[str, Any], cover_pages: Collection[str]) -> None:
         raise invalid("password", "empty")
 
 
-def add_user(
-    session: Session,
-    caller: Caller,
-    values: dict[str, Any],
-    hash_password: Callable[[str], str],
-    cover_pages: Collection[str],
-) -> User:
-    require_may_add(caller)
+def _check_new(values: dict[str, Any], cover_pages: Collection[str]) -> None:
     require(values, USER_FIELDS)
     username = values["username"]
     if username == GLOBAL_OWNER or not USERNAME.fullmatch(username):
         raise invalid("username", "only letters, digits and _ . @ - are allowed, starting with a letter or digit")
     _check_values(values, cover_pages)
+
+
+def add_user(
+    work: UnitOfWork,
+    caller: Caller,
+    values: dict[str, Any],
+    hash_password: Callable[[str], str],
+    cover_pages: Collection[str],
+) -> User:
+    """Create a user. The password is hashed (slow, by design) once the request is known valid and before the
+    transaction opens: the queue's lock is never held while Argon2 runs."""
+    require_may_add(caller)
+    _check_new(values, cover_pages)
+    password_hash = hash_password(values.pop("password"))
+    session = work.session
+    username = values["username"]
     if find_user(session, username) is not None:
         raise invalid("username", "already exists")
-    password = values.pop("password")
-    user = User(username=username, password_hash=hash_password(password), is_admin=False)
+    user = User(username=username, password_hash=password_hash, is_admin=False)
     for key, value in values.items():
         setattr(user, key, value)
     session.add(user)
     session.flush()
+    work.emit(UserChanged(user.id, user.username, credentials=False))
     return user
 
 
-def edit_user(
-    session: Session,
-    caller: Caller,
-    username: str,
-    values: dict[str, Any],
-    hash_password: Callable[[str], str],
-    cover_pages: Collection[str],
-) -> tuple[User, bool]:
-    """Change the fields the request carries; returns the user and whether its password changed."""
-    require_may_edit(caller, username)
+def _existing_user(session: Session, username: str) -> User:
     user = find_user(session, username)
     if user is None:
         raise not_found(USER_NOT_FOUND)
+    return user
+
+
+def _check_edit(username: str, values: dict[str, Any], cover_pages: Collection[str]) -> None:
     if values.get("username", username) != username:
         raise invalid("username", "cannot be changed")
     if "name" in values and not values["name"].strip():
         raise invalid("name", "empty")
     _check_values(values, cover_pages)
+
+
+def edit_user(
+    work: UnitOfWork,
+    caller: Caller,
+    username: str,
+    values: dict[str, Any],
+    hash_password: Callable[[str], str],
+    cover_pages: Collection[str],
+) -> User:
+    """Change the fields the request carries. A new password is hashed before the transaction opens, and only
+    once the values are known valid; a password change makes the cached credentials of the user stale."""
+    require_may_edit(caller, username)
+    try:
+        _check_edit(username, values, cover_pages)
+    except FFWSError:
+        _existing_user(work.session, username)  # a missing user is refused with 404 first, as it always was
+        raise
     password = values.pop("password", None)
+    password_hash = hash_password(password) if password is not None else None
+    user = _existing_user(work.session, username)
     values.pop("username", None)
     for key, value in values.items():
         setattr(user, key, value)
-    if password is not None:
-        user.password_hash = hash_password(password)
-    return user, password is not None
+    if password_hash is not None:
+        user.password_hash = password_hash
+    work.emit(UserChanged(user.id, user.username, credentials=password_hash is not None))
+    return user

@@ -1,0 +1,131 @@
+"""The unit of work: one transaction per request (or per queue step), the queue's lock for every writer, and the
+domain events of what it did, published only once it has committed.
+
+Every writer takes the queue's lock *before* SQLite's write lock (BEGIN IMMEDIATE), as a queue step does, so no
+two writers can deadlock and no write interleaves with a step, a reset or an import. A reader takes no lock: under
+SQLite's WAL it reads a consistent snapshot beside any writer.
+
+The session is opened lazily, the first time it is asked for, so that a request refused while it is parsed, or
+work done before touching the database (hashing a password, converting a document), never holds the lock. The
+lock is a plain ``threading.Lock``: a request's transaction may begin in one worker thread and end in another.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from types import TracebackType
+
+from sqlalchemy.orm import Session
+
+from emulator.db.engine import Database
+from emulator.events import Event, EventBus
+
+
+class UnitOfWork:
+    def __init__(
+        self,
+        db: Database,
+        lock: threading.Lock,
+        bus: EventBus,
+        *,
+        write: bool,
+        guard: Callable[[Session], None] | None = None,
+    ) -> None:
+        self.write = write
+        self._db = db
+        self._lock = lock
+        self._bus = bus
+        self._guard = guard  # run once the transaction is open (the caller's credentials still hold)
+        self._session: Session | None = None
+        self._locked = False
+        self._events: list[Event] = []
+        self._on_commit: list[Callable[[], None]] = []
+        self._finished = False
+
+    @property
+    def opened(self) -> bool:
+        return self._session is not None
+
+    @property
+    def session(self) -> Session:
+        """This unit's one transaction, begun on first use (a writer waits for the queue's lock first)."""
+        if self._session is not None:
+            return self._session
+        if self._finished:
+            raise RuntimeError("this unit of work has already finished")
+        if self.write:
+            self._lock.acquire()
+            self._locked = True
+        try:
+            self._session = self._db.begin(write=self.write)
+            if self._guard is not None:
+                self._guard(self._session)
+        except BaseException:
+            self._close(commit=False)
+            raise
+        return self._session
+
+    def emit(self, *events: Event) -> None:
+        """Publish these events once (and only if) this unit commits."""
+        self._events.extend(events)
+
+    def on_commit(self, action: Callable[[], None]) -> None:
+        """Run ``action`` right after the commit, while the queue's lock is still held (files to clear, say)."""
+        self._on_commit.append(action)
+
+    def finish(self, error: BaseException | None = None) -> None:
+        """Commit (or, after ``error``, roll back), release the lock, then publish the events."""
+        if self._finished:
+            return
+        self._finished = True
+        committed = self._close(commit=error is None)
+        if committed:
+            self._bus.publish(self._events)
+
+    def _close(self, *, commit: bool) -> bool:
+        session, self._session = self._session, None
+        committed = False
+        try:
+            if session is not None:
+                if commit and self.write:
+                    session.commit()
+                else:
+                    session.rollback()
+            committed = commit
+            if committed:
+                self._bus.publish(self._events, immediate=True)
+                for action in self._on_commit:
+                    action()
+        finally:
+            if session is not None:
+                session.close()
+            if self._locked:
+                self._locked = False
+                self._lock.release()
+        return committed
+
+    def __enter__(self) -> UnitOfWork:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.finish(error)
+
+
+class Works:
+    """The box's maker of units of work, and the owner of the queue's lock."""
+
+    def __init__(self, db: Database, bus: EventBus) -> None:
+        self.db = db
+        self.bus = bus
+        self.lock = threading.Lock()
+        self.epoch = 0  # bumped (under the lock) whenever the whole state is replaced: a reset or an import
+
+    def replaced(self) -> None:
+        """The state was replaced: work prepared from the old one (a conversion) must not be applied."""
+        self.epoch += 1
+
+    def __call__(self, *, write: bool = True, guard: Callable[[Session], None] | None = None) -> UnitOfWork:
+        return UnitOfWork(self.db, self.lock, self.bus, write=write, guard=guard)

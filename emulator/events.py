@@ -1,0 +1,96 @@
+"""Domain events: what happened in the box, published after the transaction that made it happen has committed.
+
+Whatever reacts to the box's state (the queue's runner, the credential cache, and later the live dashboard, e-mail
+and recording) subscribes here; nothing that changes state calls them by hand. This module imports nothing of ours.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+log = logging.getLogger("emulator.events")
+
+
+class Event:
+    """Base of every domain event."""
+
+
+@dataclass(frozen=True)
+class EntryStateChanged(Event):
+    """A fax entry was created or moved to another state (``state`` is the new one)."""
+
+    fax_id: int
+    number: int
+    state: str
+
+
+@dataclass(frozen=True)
+class LineChanged(Event):
+    """A line was put in or out of service, or its settings changed (``line`` None: possibly every line)."""
+
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class FaxReceived(Event):
+    """A call arrived: ``inbound_id`` is the received fax, None when the caller got busy."""
+
+    inbound_id: int | None
+    line: int | None
+
+
+@dataclass(frozen=True)
+class UserChanged(Event):
+    """A user was added or edited; ``credentials`` says whether its password (or existence) changed."""
+
+    user_id: int
+    username: str
+    credentials: bool
+
+
+@dataclass(frozen=True)
+class ClockChanged(Event):
+    """The emulated clock was switched, rescaled or moved by a client."""
+
+
+@dataclass(frozen=True)
+class StateReplaced(Event):
+    """Every persistent thing was replaced: ``how`` is ``reset`` or ``import``."""
+
+    how: str
+
+
+Handler = Callable[[Event], None]
+
+
+class EventBus:
+    """Synchronous publish/subscribe. A failing subscriber is logged and never undoes what already committed.
+
+    An ``immediate`` subscriber runs right after the commit, while the unit of work still holds the queue's lock
+    (it must be quick and must not open a unit of work: the credential cache is one); the others run once the
+    lock is released (waking the runner, and whatever may take its time)."""
+
+    def __init__(self) -> None:
+        self._subscribers: list[tuple[tuple[type[Event], ...], Handler, bool]] = []
+        self._lock = threading.Lock()
+
+    def subscribe(
+        self, kinds: type[Event] | tuple[type[Event], ...], handler: Handler, *, immediate: bool = False
+    ) -> None:
+        kinds = kinds if isinstance(kinds, tuple) else (kinds,)
+        with self._lock:
+            self._subscribers.append((kinds, handler, immediate))
+
+    def publish(self, events: Iterable[Event], *, immediate: bool = False) -> None:
+        with self._lock:
+            subscribers = [(kinds, handler) for kinds, handler, now in self._subscribers if now == immediate]
+        for event in events:
+            for kinds, handler in subscribers:
+                if isinstance(event, kinds):
+                    try:
+                        handler(event)
+                    except Exception:
+                        log.exception("subscriber of %s failed", type(event).__name__)

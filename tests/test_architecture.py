@@ -1,0 +1,84 @@
+"""The shape of the code that the rest relies on: data flows one way, with no import cycles, and every route is
+parse → service → render through the request's unit of work (no route opens a transaction, takes a lock or wakes
+anything by hand)."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "emulator"
+HAND_WORK = re.compile(r"\.transaction\(|\.read\(\)|\.nudge\(|\.lock\b|auth\.(forget|clear)\(|\.begin\(")
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _module_level_imports(path: Path) -> set[str]:
+    """What a module imports when it is loaded (not inside functions, not for type checking only)."""
+    found: set[str] = set()
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            continue
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("emulator"):
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names if alias.name.startswith("emulator"))
+    return found
+
+
+def _graph() -> dict[str, set[str]]:
+    modules = {_module_name(p): _module_level_imports(p) for p in PACKAGE.rglob("*.py")}
+    return {name: {d for d in deps if d in modules and d != name} for name, deps in modules.items()}
+
+
+def _cycle_from(graph: dict[str, set[str]], start: str) -> list[str] | None:
+    path: list[str] = []
+    seen: set[str] = set()
+
+    def visit(node: str) -> list[str] | None:
+        if node in path:
+            return path[path.index(node) :] + [node]
+        if node in seen:
+            return None
+        seen.add(node)
+        path.append(node)
+        for nxt in sorted(graph[node]):
+            cycle = visit(nxt)
+            if cycle:
+                return cycle
+        path.pop()
+        return None
+
+    return visit(start)
+
+
+def test_no_import_cycles():
+    graph = _graph()
+    for module in sorted(graph):
+        assert _cycle_from(graph, module) is None, _cycle_from(graph, module)
+
+
+def test_db_device_and_events_never_import_the_device_surface_or_the_box():
+    graph = _graph()
+    lower = [m for m in graph if m.startswith(("emulator.db", "emulator.device", "emulator.events"))]
+    assert lower
+    for module in lower:
+        above = {d for d in graph[module] if d.startswith(("emulator.ffws", "emulator.box", "emulator.control"))}
+        assert not above, f"{module} imports {above}"
+
+
+def test_routes_do_no_transaction_locking_or_waking_by_hand():
+    routes = sorted(PACKAGE.glob("ffws/*/routes.py"))
+    assert len(routes) >= 10
+    offenders = {
+        str(path.relative_to(PACKAGE)): match.group(0)
+        for path in routes
+        for match in [HAND_WORK.search(path.read_text())]
+        if match
+    }
+    assert offenders == {}
