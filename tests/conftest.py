@@ -1,17 +1,24 @@
-"""Shared test machinery: a fresh emulator per test (copied from a migrated template), driven over HTTP through
-the ASGI app exactly as a client would, plus helpers to prove that a refused request wrote nothing."""
+"""Shared test machinery, driven over HTTP through the ASGI app exactly as a client would.
+
+``client`` is one emulator per distinct settings (model and overrides), shared by every test of the session and
+reset to its fixtures (``Box.reset``) before each test; ``fresh_client`` is a box of the test's own, on its own data
+dir copied from a migrated template, for a test that stops, restarts or replaces its box. ``box_state`` proves that
+a refused request wrote nothing: neither a database row nor a stored document."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import select
 
 from emulator.app import create_app
@@ -27,11 +34,15 @@ TEST_SETTINGS = {"argon2_time_cost": 1, "argon2_memory_kib": 8, "manual_clock": 
 
 
 class FFClient:
-    """A synchronous client for the ASGI app (httpx ASGITransport on a private event loop)."""
+    """A synchronous client for the ASGI app (httpx ASGITransport on a private event loop).
 
-    def __init__(self, box: Box) -> None:
+    Given only a box, it builds an app of its own on it; ``close`` then stops the box too. Given the app of a
+    shared box (``owns_box=False``), ``close`` closes this client's connection only."""
+
+    def __init__(self, box: Box, app: FastAPI | None = None, *, owns_box: bool = True) -> None:
         self.box = box
-        self.app = create_app(box.settings, box)
+        self.app = app if app is not None else create_app(box.settings, box)
+        self.owns_box = owns_box
         self._loop = asyncio.new_event_loop()
         self._client = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=self.app), base_url=f"http://{HOST}", timeout=30
@@ -69,12 +80,26 @@ class FFClient:
 
     def close(self) -> None:
         self.close_client()
-        self.box.stop()
+        if self.owns_box:
+            self.box.stop()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (``make test`` runs ``-n auto --dist loadgroup``), the tests of a module that uses a module-
+    or class-scoped fixture run on one worker, so that such a fixture (the Docker image, a built history) is made
+    once, not once per worker. Every other test goes to whichever worker is free."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        definitions = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
+        scopes = {d.scope for defs in definitions.values() for d in defs}
+        if scopes & {"module", "class", "package"} and not item.get_closest_marker("xdist_group"):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
 
 
 @pytest.fixture(scope="session")
 def template_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A migrated, seeded data dir, built once and copied for every test."""
+    """A migrated, seeded data dir, built once and copied for every box."""
     path = tmp_path_factory.mktemp("template")
     box = Box(Settings(data_dir=path, **TEST_SETTINGS))
     box.start()
@@ -82,11 +107,70 @@ def template_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def box_settings(data_dir: Path, **overrides: Any) -> Settings:
+    return Settings(data_dir=data_dir, **{**TEST_SETTINGS, **overrides})
+
+
 def make_box(template: Path, target: Path, **overrides: Any) -> Box:
     shutil.copytree(template, target, dirs_exist_ok=True)
-    box = Box(Settings(data_dir=target, **{**TEST_SETTINGS, **overrides}))
+    box = Box(box_settings(target, **overrides))
     box.start()
     return box
+
+
+@dataclass
+class _Shared:
+    box: Box
+    app: FastAPI
+
+
+class SharedBoxes:
+    """One started box and its app per distinct settings, for the whole session (see ``client``)."""
+
+    def __init__(self, template: Path, root: Path) -> None:
+        self.template, self.root = template, root
+        self._boxes: dict[str, _Shared] = {}
+        self._made = 0
+
+    def get(self, overrides: dict[str, Any]) -> _Shared:
+        key = box_settings(Path("."), **overrides).model_dump_json(exclude={"data_dir"})
+        shared = self._boxes.get(key)
+        if shared is None:
+            self._made += 1
+            box = make_box(self.template, self.root / f"box-{self._made}", **overrides)
+            shared = self._boxes[key] = _Shared(box, create_app(box.settings, box))
+        else:
+            shared.box.reset()
+        return shared
+
+    def retire(self, shared: _Shared) -> None:
+        """A test failed on this box: the next test of these settings gets a new one, whatever this one holds (a
+        lock, a thread still running). Its connections are closed; it is not stopped, which could wait on them."""
+        self._boxes = {key: other for key, other in self._boxes.items() if other is not shared}
+        shared.box.db.dispose()
+
+    def stop(self) -> None:
+        for shared in self._boxes.values():
+            shared.box.stop()
+        self._boxes.clear()
+
+
+@pytest.fixture(scope="session")
+def shared_boxes(template_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedBoxes]:
+    boxes = SharedBoxes(template_dir, tmp_path_factory.mktemp("shared"))
+    yield boxes
+    boxes.stop()
+
+
+_FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    report = yield
+    if report.failed:
+        item.stash[_FAILED] = True
+    return report
 
 
 @pytest.fixture
@@ -96,22 +180,52 @@ def settings_overrides() -> dict[str, Any]:
 
 
 @pytest.fixture
-def client(template_dir: Path, tmp_path: Path, settings_overrides: dict[str, Any]) -> Iterator[FFClient]:
-    box = make_box(template_dir, tmp_path / "data", **settings_overrides)
-    c = FFClient(box)
+def client(
+    request: pytest.FixtureRequest, shared_boxes: SharedBoxes, settings_overrides: dict[str, Any]
+) -> Iterator[FFClient]:
+    """The shared box of these settings, reset to its fixtures, with a new connection (no cookies from before).
+    A test that stops, restarts or replaces its box, or looks at its data dir, takes ``fresh_client``."""
+    shared = shared_boxes.get(settings_overrides)
+    c = FFClient(shared.box, shared.app, owns_box=False)
+    yield c
+    c.close()
+    if request.node.stash.get(_FAILED, False):
+        shared_boxes.retire(shared)
+
+
+@pytest.fixture
+def fresh_client(template_dir: Path, tmp_path: Path, settings_overrides: dict[str, Any]) -> Iterator[FFClient]:
+    """A box of this test's own, on its own data dir (copied from the migrated template)."""
+    c = FFClient(make_box(template_dir, tmp_path / "data", **settings_overrides))
     yield c
     c.close()
 
 
 # -- assertions ----------------------------------------------------------------------------------------------------
-def db_state(box: Box) -> dict[str, list[tuple]]:
-    """Every row of every table: compare before and after a refused request to prove nothing was written."""
+@dataclass(frozen=True)
+class BoxState:
+    """What a box has written: every row of every table, and every stored document (relative path → SHA-256)."""
+
+    rows: dict[str, list[tuple]]
+    documents: dict[str, str]
+
+
+def box_state(box: Box) -> BoxState:
+    """Compare before and after a refused request to prove that nothing was written, neither in the database nor in
+    the document store. Uploads in flight (the store's ``incoming`` folder) are not part of the state."""
     load_models()
-    state = {}
+    rows = {}
     with box.db.read() as session:
         for table in Base.metadata.sorted_tables:
-            state[table.name] = sorted(tuple(row) for row in session.execute(select(table)))
-    return state
+            rows[table.name] = sorted(tuple(row) for row in session.execute(select(table)))
+    root = box.store.root
+    documents = {}
+    if root.is_dir():
+        for path in sorted(root.rglob("*")):
+            relative = path.relative_to(root)
+            if relative.parts[0] != "incoming" and path.is_file():
+                documents[relative.as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return BoxState(rows, documents)
 
 
 def message_of(response: httpx.Response) -> str:

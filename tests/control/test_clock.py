@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import db_state
+from tests.conftest import box_state
 from tests.ffws.clients import fax_to, schedule, view
 
 CLOCK = "/_emulator/clock"
@@ -86,7 +86,7 @@ def test_advance_works_under_scaled_time_too(client):
 )
 def test_bad_bodies_are_refused(client, method, path, body, error):
     schedule(client, fax_to("218-555-1234"))
-    before = db_state(client.box)
+    before = box_state(client.box)
     if isinstance(body, str):
         response = client.request(method, path, body, headers={"content-type": "application/json"})
     else:
@@ -95,4 +95,4 @@ def test_bad_bodies_are_refused(client, method, path, body, error):
     assert response.headers["content-type"] == "application/json"
     assert error in response.json()["error"]
     assert client.get(CLOCK).json() == START
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before

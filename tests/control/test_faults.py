@@ -7,7 +7,7 @@ import pytest
 
 from emulator.middleware import ConnectionDropped
 from emulator.testing.server import EmulatorServer
-from tests.conftest import ADMIN, assert_error, db_state
+from tests.conftest import ADMIN, assert_error, box_state
 from tests.ffws.clients import advance, fax_to, schedule, view
 
 FAULTS = "/_emulator/faults"
@@ -82,7 +82,7 @@ def test_http_fault_matches_method_and_path_glob(client):
     assert client.post("/ffws/v1/users", "<user/>").status_code == 400  # another path: the device's own answer
     response = client.post("/ffws/v1/contacts/admin", "<contact><name>A</name></contact>")
     assert_error(response, 500, "disk full")
-    assert db_state(client.box)["contacts"] == []  # the fault answered instead of the device: nothing written
+    assert box_state(client.box).rows["contacts"] == []  # the fault answered instead of the device: nothing written
 
 
 def test_http_fault_status_defaults_to_the_reason_phrase_and_is_journaled(client):

@@ -5,21 +5,20 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import db_state
-from tests.ffws.clients import advance, b64, image_bytes, pdf_bytes, stored_files
+from tests.conftest import box_state
+from tests.ffws.clients import advance, b64, image_bytes, pdf_bytes
 
 INBOUND = "/_emulator/inbound"
 
 
 def refused(client, body, status: int, error: str, **kwargs) -> None:
     """The call is refused with a JSON error and leaves no row and no file behind."""
-    before, files = db_state(client.box), stored_files(client)
+    before = box_state(client.box)
     response = client.post(INBOUND, json=body, **kwargs)
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/json"
     assert response.json() == {"error": error}
-    assert db_state(client.box) == before
-    assert stored_files(client) == files
+    assert box_state(client.box) == before
 
 
 def test_a_fax_arrives_on_the_first_free_line(client):
@@ -36,9 +35,9 @@ def test_a_fax_arrives_on_the_first_free_line(client):
 def test_the_received_document_is_stored_and_the_upload_is_not_kept(client):
     client.post(INBOUND, json={"document_base64": b64(pdf_bytes(2))})
     client.post(INBOUND, json={"pages": 3, "outcome": "failure"})
-    assert stored_files(client) == {"inbound/1.pdf"}  # a failed reception keeps no document
+    assert set(box_state(client.box).documents) == {"inbound/1.pdf"}  # a failed reception keeps no document
     advance(client, 600)
-    assert stored_files(client) == {"inbound/1.pdf"}
+    assert set(box_state(client.box).documents) == {"inbound/1.pdf"}
 
 
 def test_base64_may_be_wrapped_across_lines(client):
@@ -73,19 +72,19 @@ def test_bad_input_is_400_and_nothing_is_written(client, body, error):
 
 
 def test_a_body_that_is_not_json_is_refused(client):
-    before = db_state(client.box)
+    before = box_state(client.box)
     response = client.post(INBOUND, "{not json", headers={"content-type": "application/json"})
     assert response.status_code == 400, response.text
     assert response.json()["error"] == "invalid body: not valid JSON"
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
 
 
 def test_a_broken_pdf_is_refused(client):
-    before, files = db_state(client.box), stored_files(client)
+    before = box_state(client.box)
     response = client.post(INBOUND, json={"document_base64": b64(b"%PDF-1.4\n" + b"x" * 200)})
     assert response.status_code == 400, response.text
     assert response.json()["error"].startswith("document_base64: ")
-    assert (db_state(client.box), stored_files(client)) == (before, files)
+    assert box_state(client.box) == before
 
 
 def test_a_bad_line_is_refused_before_the_document_is_read(client):
@@ -103,9 +102,10 @@ def test_the_control_token_guards_inbound(client):
 def test_a_busy_call_writes_only_its_call_record(client):
     client.post(INBOUND, json={"line": 1})
     client.post(INBOUND, json={"line": 2})
-    before = db_state(client.box)
+    before = box_state(client.box)
     response = client.post(INBOUND, json={"line": 2, "caller_id": "555-0199"})
     assert response.json() == {"id": None, "line": 2, "busy": True, "call_id": 1}
-    after = db_state(client.box)
-    changed = {name for name in after if after[name] != before[name]}
+    after = box_state(client.box)
+    assert after.documents == before.documents
+    changed = {name for name in after.rows if after.rows[name] != before.rows[name]}
     assert changed == {"calls"}

@@ -6,18 +6,18 @@ from datetime import datetime
 
 from lxml import etree
 
-from tests.conftest import ADMIN, assert_error, db_state, make_box
-from tests.ffws.clients import OFAX, advance, create_user, entries_of, fax_to, schedule, stored_files, view
+from tests.conftest import ADMIN, assert_error, box_state, make_box
+from tests.ffws.clients import OFAX, advance, create_user, entries_of, fax_to, schedule, view
 
 RESET = "/_emulator/reset"
 START = datetime(2026, 1, 1)
 
 
 def comparable(box) -> dict[str, list[tuple]]:  # noqa: ANN001
-    """db_state without what legitimately differs between two boxes seeded from the same fixtures: the salt of each
-    password hash (every box hashes the fixture passwords itself) and the remembered clock, which a fresh box may or
-    may not have written yet (a remembered time after the start still counts)."""
-    state = db_state(box)
+    """The rows of box_state without what legitimately differs between two boxes seeded from the same fixtures:
+    the salt of each password hash (every box hashes the fixture passwords itself) and the remembered clock, which a
+    fresh box may or may not have written yet (a remembered time after the start still counts)."""
+    state = box_state(box).rows
     state["clock_state"] = [row for row in state["clock_state"] if row != (1, START)]
     state["users"] = [tuple("<hash>" if str(v).startswith("$argon2") else v for v in row) for row in state["users"]]
     return state
@@ -55,16 +55,16 @@ def test_reset_brings_everything_back_to_the_fixtures(client, template_dir, tmp_
         fresh.stop()
     use_everything(client)
     assert client.get("/_emulator/journal").json()["entries"]
-    assert stored_files(client)
+    assert box_state(client.box).documents
     assert comparable(client.box) != expected
-    assert db_state(client.box)["clock_state"] == [(1, datetime(2026, 1, 1, 1, 0))]
+    assert box_state(client.box).rows["clock_state"] == [(1, datetime(2026, 1, 1, 1, 0))]
 
     response = client.post(RESET)
 
     assert response.status_code == 200
     assert response.json() == {"status": "reset"}
     assert comparable(client.box) == expected
-    assert stored_files(client) == set()
+    assert box_state(client.box).documents == {}
     assert client.get("/_emulator/journal").json() == {"entries": []}
     assert client.get("/_emulator/faults").json() == {"faults": []}
     assert client.get("/_emulator/clock").json() == {"now": "2026-01-01T00:00:00", "time_scale": 20.0, "manual": True}

@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from tests.conftest import FFClient, db_state, make_box
-from tests.ffws.clients import advance, b64, create_user, fax_to, pdf_bytes, schedule, stored_files
+from tests.conftest import FFClient, box_state, make_box
+from tests.ffws.clients import advance, b64, create_user, fax_to, pdf_bytes, schedule
 
 EXPORT = "/_emulator/state/export"
 IMPORT = "/_emulator/state/import"
@@ -86,7 +86,7 @@ def test_the_imported_box_serves_the_same_things(client, fresh):
         assert ours.status_code == 200, path
     assert fresh.get("/ffws/v1/verify", auth=("dave", "dave-pw")).status_code == 200
     assert fresh.get("/_emulator/clock").json()["now"] == "2026-01-01T00:05:00"
-    assert stored_files(fresh) == stored_files(client)
+    assert box_state(fresh.box).documents == box_state(client.box).documents
     # the queue carries on from the snapshot exactly as it does on the original
     advance(client, 3600)
     advance(fresh, 3600)
@@ -127,12 +127,12 @@ def test_a_bad_snapshot_is_refused_and_changes_nothing(client, fresh):
     create_user(fresh, "frank", "frank-pw")
     schedule(fresh, fax_to("218-555-3000"))
     advance(fresh, 60)
-    before = db_state(fresh.box), stored_files(fresh), fresh.get("/_emulator/clock").json()
-    assert before[1]  # documents that a half-done import would lose
+    before, clock = box_state(fresh.box), fresh.get("/_emulator/clock").json()
+    assert before.documents  # documents that a half-done import would lose
     for case, (mangle, error) in BAD.items():
         response = fresh.post(IMPORT, json=mangle(snapshot))
         assert response.status_code == 400, (case, response.text)
         assert response.json()["error"].startswith(error), case
-        assert (db_state(fresh.box), stored_files(fresh), fresh.get("/_emulator/clock").json()) == before, case
+        assert (box_state(fresh.box), fresh.get("/_emulator/clock").json()) == (before, clock), case
     assert not (fresh.box.store.root.parent.parent / "escape.pdf").exists()
     assert fresh.get("/ffws/v1/verify", auth=("frank", "frank-pw")).status_code == 200

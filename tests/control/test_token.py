@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from emulator import catalogue
-from tests.conftest import db_state
+from tests.conftest import box_state
 
 TOKEN = "s3cret"
 GOOD = {"X-Emulator-Token": TOKEN}
@@ -43,13 +43,13 @@ def test_every_control_route_is_covered():
 @pytest.mark.parametrize(("method", "path", "body"), CALLS, ids=IDS)
 def test_without_the_right_token_every_control_call_is_refused(client, method, path, body):
     client.get("/ffws/v1/verify")
-    before = db_state(client.box)
+    before = box_state(client.box)
     for headers in ({}, {"X-Emulator-Token": "wrong"}, {"X-Emulator-Token": ""}, {"X-Emulator-Token": TOKEN + "x"}):
         response = client.request(method, path, json=body, headers=headers)
         assert response.status_code == 401, (headers, response.text)
         assert response.headers["content-type"] == "application/json"
         assert response.json() == REFUSED
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
     assert len(client.box.journal.entries()) == 1  # not cleared, not reset
     assert client.box.clock.manual is True
 

@@ -354,12 +354,6 @@ def view(client, key: str, **params: object) -> dict[str, str]:  # noqa: ANN001
     return fields_of(entry)
 
 
-def stored_files(client) -> set[str]:  # noqa: ANN001
-    """Every file in the box's document store (to prove a refused request left none)."""
-    root = client.box.store.root
-    return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()} if root.exists() else set()
-
-
 # -- a document server for external attachments --------------------------------------------------------------------
 @contextmanager
 def document_server(documents: dict[str, tuple[bytes, str | None]], seen: list[str] | None = None) -> Iterator[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from tests.conftest import assert_error, assert_golden, db_state
+from tests.conftest import assert_error, assert_golden, box_state
 from tests.ffws.clients import advance, create_user
 
 # model: (default line count, the element that counts them)
@@ -50,10 +50,10 @@ def test_uptime_follows_the_emulated_clock(client):
 
 
 def test_about_needs_credentials(client):
-    before = db_state(client.box)
+    before = box_state(client.box)
     assert_error(client.get("/ffws/v1/about", auth=None), 401, "Unauthorized")
     assert_error(client.get("/ffws/v1/about", auth=("admin", "wrong")), 401, "Unauthorized")
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
 
 
 @pytest.mark.parametrize("settings_overrides", [{"model": "FF240-IP"}, {"model": "FF840"}], ids=["FF240-IP", "FF840"])
@@ -62,12 +62,12 @@ def test_about_golden(client):
     assert_golden("about_" + client.box.settings.model.replace("-", "").lower(), client.get("/ffws/v1/about"))
 
 
-def test_uptime_counts_from_the_last_start_not_from_the_first(client, tmp_path):
+def test_uptime_counts_from_the_last_start_not_from_the_first(fresh_client, tmp_path):
     from tests.conftest import FFClient, make_box
 
-    client.post("/_emulator/clock/advance", json={"seconds": 86400})
-    client.box.stop()
-    restarted = FFClient(make_box(client.box.settings.data_dir, tmp_path / "again"))
+    fresh_client.post("/_emulator/clock/advance", json={"seconds": 86400})
+    fresh_client.box.stop()
+    restarted = FFClient(make_box(fresh_client.box.settings.data_dir, tmp_path / "again"))
     try:
         about = restarted.get("/ffws/v1/about").text
         assert "<uptime>0 days, 00:00:00</uptime>" in about

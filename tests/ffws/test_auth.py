@@ -7,7 +7,7 @@ import base64
 import pytest
 from lxml import etree
 
-from tests.conftest import assert_error, assert_golden, db_state
+from tests.conftest import assert_error, assert_golden, box_state
 from tests.ffws.clients import BASE, create_user
 from tests.ffws.helpers import CHANGE_DENIED, EDIT_DENIED, GLOBAL, VIEW_DENIED, element
 
@@ -75,11 +75,11 @@ BAD_CREDENTIALS = {
 
 
 def assert_refused_401(client, method: str, path: str, body: str | None, credentials: dict) -> None:
-    before = db_state(client.box)
+    before = box_state(client.box)
     response = client.request(method, f"/ffws/v1{path}", body, **credentials)
     assert_error(response, 401, "Unauthorized")
     assert response.headers["www-authenticate"] == 'Basic realm="FaxFinder"'
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
 
 
 @pytest.mark.parametrize("credentials", ["none", "wrong-password"])
@@ -147,16 +147,16 @@ FORBIDDEN = [
 def test_user_may_not_touch_another_users_data(box_with_data, method, path, body, message):
     """Whether or not that user (or the record) exists: the permission is checked first."""
     client = box_with_data
-    before = db_state(client.box)
+    before = box_state(client.box)
     assert_error(client.request(method, f"/ffws/v1{path}", body, auth=USER1), 403, message)
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
 
 
 def test_user_may_not_add_users(box_with_data):
     client = box_with_data
-    before = db_state(client.box)
+    before = box_state(client.box)
     assert_error(client.post("/ffws/v1/users", USER, auth=USER1), 403, CHANGE_DENIED)
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
 
 
 def test_403_golden(client):
@@ -197,9 +197,9 @@ def test_user_reads_the_global_list(box_with_data, path):
 @pytest.mark.parametrize(("method", "path", "body"), GLOBAL_WRITES, ids=[f"{m} {p}" for m, p, _ in GLOBAL_WRITES])
 def test_user_may_not_write_the_global_list(box_with_data, method, path, body):
     client = box_with_data
-    before = db_state(client.box)
+    before = box_state(client.box)
     assert_error(client.request(method, f"/ffws/v1{path}", body, auth=USER1), 403, CHANGE_DENIED)
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
 
 
 @pytest.mark.parametrize(
@@ -244,9 +244,9 @@ def test_admin_acts_on_any_users_data(box_with_data, method, path, body, message
 
 def test_user_may_not_put_another_users_contact_in_its_group(box_with_data):
     client = box_with_data
-    before = db_state(client.box)
+    before = box_state(client.box)
     url = f"{BASE}/contacts/user2/1"
     body = f"<contact_group><name>Mine</name><contact>{url}</contact></contact_group>"
     response = client.post("/ffws/v1/contact_groups/user1", body, auth=USER1)
     assert_error(response, 400, f"invalid contact: {url} names no contact of user1 or of the global list")
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before

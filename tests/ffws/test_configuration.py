@@ -7,7 +7,7 @@ import pytest
 from lxml import etree
 
 from emulator.device import config
-from tests.conftest import assert_error, assert_golden, db_state, message_of
+from tests.conftest import assert_error, assert_golden, box_state, message_of
 from tests.ffws.clients import advance, create_user, element, fax_to, party, schedule
 
 BASE = "https://faxfinder.test/ffws/v1"
@@ -24,9 +24,9 @@ IP = {"model": "FF240-IP", "lines": 2}
 
 def refused(client, status: int, message: str, path: str, method: str = "GET", body=None, **kwargs) -> None:
     """A refused request: its status, its message, and not a row written."""
-    before = db_state(client.box)
+    before = box_state(client.box)
     assert_error(client.request(method, path, body, **kwargs), status, message)
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
 
 
 def route_body(*destinations: tuple[str, str], **fields: object) -> str:
@@ -115,20 +115,20 @@ def test_inbound_route_life_cycle(client):
 def test_a_line_route_names_a_line_of_this_box(client):
     lines = client.box.settings.line_count
     assert create_route(client, type="line", line_number=lines)["line_number"] == str(lines)
-    before = db_state(client.box)
+    before = box_state(client.box)
     response = client.put(ROUTES, route_body(type="line", line_number=lines + 1))
     assert_error(response, 400, f"invalid line_number: out of range (1-{lines})")
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
 
 
 @pytest.mark.parametrize("raw_id", ["99", "x", "0", "\u00b2", "99999999999999999999999"])
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
 def test_an_unknown_route_is_404(client, method, raw_id):
     create_route(client, type="global")
-    before = db_state(client.box)
+    before = box_state(client.box)
     body = route_body(name="x") if method == "PUT" else None
     assert_error(client.request(method, f"{ROUTES}/{raw_id}", body), 404, ROUTE_NOT_FOUND)
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
 
 
 INVALID_ROUTES = [
@@ -155,15 +155,15 @@ INVALID_ROUTES = [
 @pytest.mark.parametrize("path", ["", "/1"], ids=["create", "edit"])
 def test_an_invalid_route_is_400_and_nothing_changes(client, path, body, message):
     create_route(client, ("email", "keep@example.test"), type="global", name="Keep")
-    before = db_state(client.box)
+    before = box_state(client.box)
     assert_error(client.put(ROUTES + path, body), 400, message)
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
 
 
 def test_a_new_route_needs_a_type(client):
-    before = db_state(client.box)
+    before = box_state(client.box)
     assert_error(client.put(ROUTES, route_body(name="no type")), 400, "invalid type: empty")
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
 
 
 @pytest.mark.parametrize(
@@ -179,10 +179,10 @@ def test_a_new_route_needs_a_type(client):
 def test_inbound_routes_are_admin_only(client, method, path, message):
     alice = create_user(client, "alice")
     create_route(client, type="global")
-    before = db_state(client.box)
+    before = box_state(client.box)
     body = route_body(type="recipient", extension="1") if method == "PUT" else None
     assert_error(client.request(method, path, body, auth=alice), 403, message)
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
 
 
 # -- device settings ---------------------------------------------------------------------------------------------
@@ -235,9 +235,9 @@ INVALID_SETTINGS = [
 
 @pytest.mark.parametrize(("settings_overrides", "name", "fields", "message"), INVALID_SETTINGS)
 def test_an_invalid_setting_is_400_naming_the_field_and_nothing_changes(client, name, fields, message):
-    before = db_state(client.box)
+    before = box_state(client.box)
     assert_error(client.put(f"/ffws/v1/{name}", element(name, party(**fields))), 400, message)
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
 
 
 @pytest.mark.parametrize(
@@ -247,14 +247,14 @@ def test_an_invalid_setting_is_400_naming_the_field_and_nothing_changes(client, 
 )  # fmt: skip
 def test_settings_are_admin_only_except_reading_global_contacts_status(client, name):
     alice = create_user(client, "alice")
-    before = db_state(client.box)
+    before = box_state(client.box)
     body = element(name.split("/")[0], party(enabled="false"))
     assert_error(client.put(f"/ffws/v1/{name}", body, auth=alice), 403, CHANGE_DENIED)
     if name == "global_contacts_status":
         assert setting(client, name, auth=alice) == {"non_admin_can_add": "false"}
     else:
         assert_error(client.get(f"/ffws/v1/{name}", auth=alice), 403, VIEW_DENIED)
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
 
 
 # -- modem settings ----------------------------------------------------------------------------------------------
@@ -296,9 +296,9 @@ def test_modem_settings_one_modem_at_a_time(client):
 )
 @pytest.mark.parametrize("settings_overrides", [FF240])
 def test_an_invalid_modem_setting_is_400_and_nothing_changes(client, path, fields, message):
-    before = db_state(client.box)
+    before = box_state(client.box)
     assert_error(client.put(f"/ffws/v1/{path}", element("modem_settings", party(**fields))), 400, message)
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
     refused(client, 400, "invalid modem_number: out of range (1-2)", "/ffws/v1/modem_settings/3")
 
 
@@ -352,9 +352,9 @@ def test_global_contacts_status_decides_whether_a_user_may_add_global_contacts(c
     alice = create_user(client, "alice")
     contact = element("contact", party(name="Shared", fax_number="555-0100"))
     path = "/ffws/v1/contacts/global_contact_list"
-    before = db_state(client.box)
+    before = box_state(client.box)
     assert_error(client.post(path, contact, auth=alice), 403, CONTACTS_DENIED)
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
     put_setting(client, "global_contacts_status", non_admin_can_add="true")
     assert setting(client, "global_contacts_status", auth=alice) == {"non_admin_can_add": "true"}
     response = client.post(path, contact, auth=alice)

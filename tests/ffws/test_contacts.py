@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from tests.conftest import assert_error, assert_golden, db_state, message_of
+from tests.conftest import assert_error, assert_golden, box_state, message_of
 from tests.ffws.clients import BASE, create_user
 from tests.ffws.helpers import GLOBAL, NO_USER, add_contact, contact_body, element, oids_of
 
@@ -139,11 +139,11 @@ def test_contact_ids_are_not_shared_between_phone_books(client):
     create_user(client, "user1")
     mine = add_contact(client, "admin", name="Admin's")
     theirs = add_contact(client, "user1", name="User1's")
-    before = db_state(client.box)
+    before = box_state(client.box)
     assert_error(client.get(f"/ffws/v1/contacts/admin/{theirs}"), 404, CONTACT_NOT_FOUND)
     assert_error(client.put(f"/ffws/v1/contacts/admin/{theirs}", contact_body(name="x")), 404, CONTACT_NOT_FOUND)
     assert_error(client.delete(f"/ffws/v1/contacts/{GLOBAL}/{mine}"), 404, CONTACT_NOT_FOUND)
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
 
 
 # -- contact_oids ---------------------------------------------------------------------------------------------------
@@ -190,20 +190,20 @@ BAD_IDS = ["abc", "1.0", "-1", "+1", "0x1", "%D9%A1", "%C2%B2", "999999999999999
 @pytest.mark.parametrize(("method", "path", "message"), NOT_FOUND)
 def test_unknown_owner_or_contact_is_404(client, method, path, message):
     add_contact(client, name="Exists")
-    before = db_state(client.box)
+    before = box_state(client.box)
     body = contact_body(name="x") if method in ("POST", "PUT") else None
     assert_error(client.request(method, f"/ffws/v1{path}", body), 404, message)
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
 
 
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
 @pytest.mark.parametrize("raw_id", BAD_IDS)
 def test_non_numeric_or_huge_contact_id_is_404(client, method, raw_id):
     add_contact(client, name="Exists")  # ID 1: an ID that only looks like 1 must not reach it
-    before = db_state(client.box)
+    before = box_state(client.box)
     body = contact_body(name="x") if method == "PUT" else None
     assert_error(client.request(method, f"/ffws/v1/contacts/admin/{raw_id}", body), 404, CONTACT_NOT_FOUND)
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
 
 
 # -- 400 ------------------------------------------------------------------------------------------------------------
@@ -233,9 +233,9 @@ ADD_ERRORS = [
 
 @pytest.mark.parametrize(("body", "message"), ADD_ERRORS)
 def test_add_contact_refuses_invalid_bodies(client, body, message):
-    before = db_state(client.box)
+    before = box_state(client.box)
     assert_error(client.post("/ffws/v1/contacts/admin", body), 400, message)
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
 
 
 @pytest.mark.parametrize(
@@ -250,11 +250,11 @@ def test_add_contact_refuses_invalid_bodies(client, body, message):
     ids=["mismatched-tag", "two-roots", "text", "unclosed", "undefined-entity"],
 )
 def test_add_contact_refuses_malformed_xml(client, body):
-    before = db_state(client.box)
+    before = box_state(client.box)
     response = client.post("/ffws/v1/contacts/admin", body)
     assert response.status_code == 400
     assert message_of(response).startswith("The provided XML is not valid")
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
 
 
 @pytest.mark.parametrize(
@@ -272,14 +272,14 @@ def test_add_contact_refuses_malformed_xml(client, body):
 )
 def test_edit_contact_refuses_invalid_bodies(client, body, message):
     cid = add_contact(client, name="Kept", organization="Kept")
-    before = db_state(client.box)
+    before = box_state(client.box)
     response = client.put(f"/ffws/v1/contacts/admin/{cid}", body)
     if message is None:
         assert response.status_code == 400
         assert message_of(response).startswith("The provided XML is not valid")
     else:
         assert_error(response, 400, message)
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
 
 
 # -- list queries: limit, offset, filters, order --------------------------------------------------------------------
@@ -360,9 +360,9 @@ def test_global_list_query(client, phone_book):
     ],
 )
 def test_view_contacts_refuses_bad_query(client, phone_book, query, message):
-    before = db_state(client.box)
+    before = box_state(client.box)
     assert_error(client.get(f"/ffws/v1/contacts/admin?{query}"), 400, message)
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
 
 
 def test_huge_limit_and_offset_are_not_errors(client, phone_book):
@@ -406,11 +406,11 @@ def test_latin1_declared_body_is_decoded(client):
 
 
 def test_invalid_utf8_is_400(client):
-    before = db_state(client.box)
+    before = box_state(client.box)
     response = client.post("/ffws/v1/contacts/admin", b"<contact><name>Caf\xe9</name></contact>")
     assert response.status_code == 400
     assert message_of(response).startswith("The provided XML is not valid: Invalid bytes in character encoding")
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
 
 
 def test_liberal_edit_any_order_and_unknown_children(client):

@@ -6,25 +6,25 @@ from __future__ import annotations
 import pytest
 
 from emulator import __version__
-from tests.conftest import assert_error, assert_golden, db_state, message_of
+from tests.conftest import assert_error, assert_golden, box_state, message_of
 from tests.ffws.helpers import GLOBAL
 
 
 # -- goldens of each error kind ----------------------------------------------------------------------------------
 def test_400_golden(client):
-    before = db_state(client.box)
+    before = box_state(client.box)
     response = client.post("/ffws/v1/contacts/admin", "<contact><fax_number>1</fax_number></contact>")
     assert_error(response, 400, "invalid name: empty")
     assert_golden("error_400", response)
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
 
 
 def test_400_golden_for_invalid_xml(client):
-    before = db_state(client.box)
+    before = box_state(client.box)
     response = client.post("/ffws/v1/contacts/admin", "")
     assert_error(response, 400, "The provided XML is not valid: the document is empty")
     assert_golden("error_400_xml", response)
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
 
 
 def test_404_golden(client):
@@ -40,12 +40,12 @@ def test_404_golden_for_an_unknown_path(client):
 
 
 def test_405_golden(client):
-    before = db_state(client.box)
+    before = box_state(client.box)
     response = client.delete("/ffws/v1/users/admin")
     assert_error(response, 405, "Method Not Allowed")
     assert "GET" in response.headers["allow"]
     assert_golden("error_405", response)
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
 
 
 # -- unknown paths -------------------------------------------------------------------------------------------------
@@ -70,16 +70,16 @@ def test_405_golden(client):
 )
 @pytest.mark.parametrize("auth", [("admin", "admin"), None], ids=["admin", "anonymous"])
 def test_unknown_path_is_an_xml_404(client, path, auth):
-    before = db_state(client.box)
+    before = box_state(client.box)
     assert_error(client.get(path, auth=auth), 404, "Not Found")
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])
 def test_unknown_path_is_404_for_every_method(client, method):
-    before = db_state(client.box)
+    before = box_state(client.box)
     assert_error(client.request(method, "/ffws/v1/nothing/here", "<contact/>"), 404, "Not Found")
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
 
 
 # -- wrong methods -------------------------------------------------------------------------------------------------
@@ -100,11 +100,11 @@ WRONG_METHODS = [
 
 @pytest.mark.parametrize(("method", "path", "allowed"), WRONG_METHODS, ids=[f"{m} {p}" for m, p, _ in WRONG_METHODS])
 def test_wrong_method_is_an_xml_405_with_allow(client, method, path, allowed):
-    before = db_state(client.box)
+    before = box_state(client.box)
     response = client.request(method, path, "<contact><name>x</name></contact>")
     assert_error(response, 405, "Method Not Allowed")
     assert allowed in [m.strip() for m in response.headers["allow"].split(",")]
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
 
 
 # -- query parameters never cause a 5xx ------------------------------------------------------------------------------
@@ -139,7 +139,7 @@ ODD_QUERIES = [
 def test_odd_query_parameters_are_answered_200_or_400(client, resource, query):
     client.post("/ffws/v1/contacts/admin", "<contact><name>x</name></contact>")
     client.post("/ffws/v1/contact_groups/admin", "<contact_group><name>x</name></contact_group>")
-    before = db_state(client.box)
+    before = box_state(client.box)
     response = client.get(f"/ffws/v1/{resource}/admin?{query}")
     assert response.status_code in (200, 400), response.text
     assert response.headers["content-type"] == "application/xml"
@@ -147,7 +147,7 @@ def test_odd_query_parameters_are_answered_200_or_400(client, resource, query):
         assert message_of(response).startswith("invalid ")
     else:
         assert message_of(response) == "Success"
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
 
 
 @pytest.mark.parametrize(

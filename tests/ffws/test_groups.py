@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from tests.conftest import assert_error, assert_golden, db_state, message_of
+from tests.conftest import assert_error, assert_golden, box_state, message_of
 from tests.ffws.clients import BASE, create_user
 from tests.ffws.helpers import GLOBAL, NO_USER, add_contact, element, oids_of
 
@@ -259,20 +259,20 @@ BAD_IDS = ["abc", "1.0", "-1", "%D9%A1", "%C2%B2", "99999999999999999999999"]
 @pytest.mark.parametrize(("method", "path", "message"), NOT_FOUND)
 def test_unknown_owner_or_group_is_404(client, method, path, message):
     assert add_group(client, "admin", name="Exists") == 1
-    before = db_state(client.box)
+    before = box_state(client.box)
     body = group_body(name="x") if method in ("POST", "PUT") else None
     assert_error(client.request(method, f"/ffws/v1{path}", body), 404, message)
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
 
 
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
 @pytest.mark.parametrize("raw_id", BAD_IDS)
 def test_non_numeric_or_huge_group_id_is_404(client, method, raw_id):
     assert add_group(client, "admin", name="Exists") == 1
-    before = db_state(client.box)
+    before = box_state(client.box)
     body = group_body(name="x") if method == "PUT" else None
     assert_error(client.request(method, f"/ffws/v1/contact_groups/admin/{raw_id}", body), 404, NO_GROUP)
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
 
 
 # -- 400 ------------------------------------------------------------------------------------------------------------
@@ -315,10 +315,10 @@ BAD_MEMBERS = [
 def test_add_group_refuses_a_member_that_names_no_usable_contact(client, case):
     url = bad_member_cases(client)[case]
     good = add_contact(client, "admin", name="good")
-    before = db_state(client.box)
+    before = box_state(client.box)
     response = client.post("/ffws/v1/contact_groups/admin", group_body(curl("admin", good), url, name="G"))
     assert_error(response, 400, f"invalid contact: {url} names no contact of admin or of the global list")
-    assert db_state(client.box) == before  # neither the group nor its first, valid member
+    assert box_state(client.box) == before  # neither the group nor its first, valid member
 
 
 @pytest.mark.parametrize("case", BAD_MEMBERS)
@@ -326,21 +326,21 @@ def test_edit_group_refuses_a_member_that_names_no_usable_contact(client, case):
     url = bad_member_cases(client)[case]
     good = add_contact(client, "admin", name="good")
     gid = add_group(client, "admin", curl("admin", good), name="G")
-    before = db_state(client.box)
+    before = box_state(client.box)
     response = client.put(f"/ffws/v1/contact_groups/admin/{gid}", group_body(url, name="Changed"))
     assert_error(response, 400, f"invalid contact: {url} names no contact of admin or of the global list")
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
     assert group(client, "admin", gid)["members"] == [curl("admin", good)]
 
 
 def test_global_group_may_not_hold_personal_contacts(client):
     own = add_contact(client, "admin", name="own")
-    before = db_state(client.box)
+    before = box_state(client.box)
     response = client.post(f"/ffws/v1/contact_groups/{GLOBAL}", group_body(curl("admin", own), name="G"))
     assert_error(
         response, 400, f"invalid contact: {curl('admin', own)} names no contact of {GLOBAL} or of the global list"
     )
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
 
 
 ADD_ERRORS = [
@@ -365,17 +365,17 @@ ADD_ERRORS = [
 
 @pytest.mark.parametrize(("body", "message"), ADD_ERRORS)
 def test_add_group_refuses_invalid_bodies(client, body, message):
-    before = db_state(client.box)
+    before = box_state(client.box)
     assert_error(client.post("/ffws/v1/contact_groups/admin", body), 400, message)
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
 
 
 def test_add_group_refuses_malformed_xml(client):
-    before = db_state(client.box)
+    before = box_state(client.box)
     response = client.post("/ffws/v1/contact_groups/admin", "<contact_group><name>x</name><contact>")
     assert response.status_code == 400
     assert message_of(response).startswith("The provided XML is not valid")
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
 
 
 @pytest.mark.parametrize(
@@ -391,9 +391,9 @@ def test_add_group_refuses_malformed_xml(client):
 def test_edit_group_refuses_invalid_bodies(client, body, message):
     a = add_contact(client, name="a")
     gid = add_group(client, "admin", curl("admin", a), name="Kept", description="Kept")
-    before = db_state(client.box)
+    before = box_state(client.box)
     assert_error(client.put(f"/ffws/v1/contact_groups/admin/{gid}", body), 400, message)
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
 
 
 # -- list queries ---------------------------------------------------------------------------------------------------
@@ -442,9 +442,9 @@ def test_view_groups_query(client, some_groups, query, expected):
     ],
 )
 def test_view_groups_refuses_bad_query(client, some_groups, query, message):
-    before = db_state(client.box)
+    before = box_state(client.box)
     assert_error(client.get(f"/ffws/v1/contact_groups/admin?{query}"), 400, message)
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
 
 
 # -- liberal parsing ------------------------------------------------------------------------------------------------

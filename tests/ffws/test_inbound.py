@@ -9,7 +9,7 @@ import pytest
 from lxml import etree
 from pypdf import PdfReader
 
-from tests.conftest import assert_error, assert_golden, db_state
+from tests.conftest import assert_error, assert_golden, box_state
 from tests.ffws.clients import (
     advance,
     b64,
@@ -33,9 +33,9 @@ DENIED = "Authenticated user does not have permission to view this fax."
 
 def refused(client, status: int, message: str, path: str, method: str = "GET", body=None, **kwargs) -> None:
     """A refused request: its status, its message, and not a row written."""
-    before = db_state(client.box)
+    before = box_state(client.box)
     assert_error(client.request(method, path, body, **kwargs), status, message)
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
 
 
 def receive(client, **fields: object) -> dict:

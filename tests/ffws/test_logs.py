@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from tests.conftest import assert_error, assert_golden, db_state
+from tests.conftest import assert_error, assert_golden, box_state
 from tests.ffws.clients import advance, create_user, fax_to, schedule
 
 OUTBOUND_FIELDS = [
@@ -171,16 +171,16 @@ def test_limit_defaults_to_50_and_offset_counts_with_limit(client, many_calls):
 def test_a_bad_query_is_400(client, kind, query, message):
     send(client, "555-0100")
     advance(client, 3600)
-    before = db_state(client.box)
+    before = box_state(client.box)
     assert_error(client.get(f"/ffws/v1/{kind}_log?{query}"), 400, message)
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
 
 
 @pytest.mark.parametrize("kind", ["faxes", "inbound_log", "calls"])
 def test_an_unknown_log_count_kind_is_404(client, kind):
-    before = db_state(client.box)
+    before = box_state(client.box)
     assert_error(client.get(f"/ffws/v1/log_count/{kind}"), 404, "Not Found")
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
 
 
 def test_log_count_kinds_are_accepted_in_any_case_like_status_sections(client):

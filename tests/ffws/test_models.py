@@ -10,7 +10,7 @@ from lxml import etree
 
 from emulator.catalogue import ANALOG, IP, all_endpoints
 from emulator.settings import MODELS
-from tests.conftest import assert_error, db_state
+from tests.conftest import assert_error, box_state
 from tests.ffws.clients import advance, element, fax_to, party, schedule
 
 DEVICE = [e for e in all_endpoints() if e.path.startswith("/ffws/v1/")]
@@ -66,10 +66,10 @@ def test_every_device_endpoint_answers_on_its_models_and_is_404_elsewhere(client
     mine = [e for e in DEVICE if model in e.models]
     foreign = [e for e in DEVICE if model not in e.models]
     assert len(foreign) == 6  # the six endpoints of the other family (modems or SIP channels)
-    before = db_state(client.box)
+    before = box_state(client.box)
     for endpoint in foreign:
         assert_error(client.request(endpoint.method, fill(endpoint.path, furnished)), 404, "Not Found")
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
     wrong = []
     for endpoint in sorted(mine, key=lambda e: e.method == "DELETE"):  # deletes last: they remove what others use
         path = fill(endpoint.path, furnished)

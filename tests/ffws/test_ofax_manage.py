@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import ADMIN, assert_error, db_state
+from tests.conftest import ADMIN, assert_error, box_state
 from tests.ffws.clients import (
     OFAX,
     advance,
@@ -203,9 +203,9 @@ def test_refused_aborts_change_nothing(client, path, who):
     schedule(client, fax_to("555-0000"))
     advance(client, 60)
     schedule(client, fax_to("555-0000"))
-    before = db_state(client.box)
+    before = box_state(client.box)
     assert_error(client.delete(OFAX + path, auth=user if who == "user1" else ADMIN), 400, NOT_ABORTED)
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
     assert states(client, "00000001/0000", "00000002/0000") == ["sent", "preprocessing"]
 
 
@@ -315,6 +315,6 @@ def test_refused_reschedules_change_nothing(client, path, who, message):
     user = create_user(client, "user1")
     schedule(client, fax_to("555-0000"))
     advance(client, 60)
-    before = db_state(client.box)
+    before = box_state(client.box)
     assert_error(client.put(OFAX + path, auth=user if who == "user1" else ADMIN), 400, message)
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before

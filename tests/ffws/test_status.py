@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from tests.conftest import assert_error, assert_golden, db_state
+from tests.conftest import assert_error, assert_golden, box_state
 from tests.ffws.clients import advance, attachment, cover, create_user, recipient, schedule, schedule_body, text_bytes
 
 FF840 = {"model": "FF840", "lines": 3}
@@ -26,9 +26,9 @@ NO_OUTBOUND = "No current outbound faxes."
 
 def refused(client, status: int, message: str, path: str, method: str = "GET", body=None, **kwargs) -> None:
     """A refused request: its status, its message, and not a row written."""
-    before = db_state(client.box)
+    before = box_state(client.box)
     assert_error(client.request(method, path, body, **kwargs), status, message)
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
 
 
 def elements(response, tag: str, fields: list[str] | None = None) -> list[dict[str, str]]:
@@ -215,10 +215,10 @@ def outbound(response) -> list[dict[str, str]]:
 
 
 def test_outbound_status_is_404_with_an_empty_queue(client):
-    before = db_state(client.box)
+    before = box_state(client.box)
     assert_error(client.get("/ffws/v1/outbound_status"), 404, NO_OUTBOUND)
     assert_error(client.get("/ffws/v1/outbound_status?class=pending"), 404, NO_OUTBOUND)
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
 
 
 @pytest.mark.parametrize("settings_overrides", [{"model": "FF840", "lines": 1}])
@@ -257,9 +257,9 @@ def test_outbound_status_lists_what_is_sending_then_what_is_pending(client):
 )
 def test_outbound_status_refuses_a_bad_query(client, query, message):
     two_page_fax(client)
-    before = db_state(client.box)
+    before = box_state(client.box)
     assert_error(client.get(f"/ffws/v1/outbound_status?{query}"), 400, message)
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
 
 
 def test_a_user_sees_only_its_own_outbound_faxes(client):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from tests.conftest import assert_error, assert_golden, db_state, message_of
+from tests.conftest import assert_error, assert_golden, box_state, message_of
 from tests.ffws.clients import BASE, create_user
 from tests.ffws.helpers import CHANGE_DENIED, EDIT_DENIED, VIEW_DENIED, element
 
@@ -156,10 +156,10 @@ def test_password_is_never_returned(client):
 
 def test_non_admin_may_not_add_users(client):
     create_user(client, "user1", "pw1")
-    before = db_state(client.box)
+    before = box_state(client.box)
     response = client.post("/ffws/v1/users", user_body(name="X", username="x", password="x"), auth=("user1", "pw1"))
     assert_error(response, 403, CHANGE_DENIED)
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
 
 
 ADD_ERRORS = [
@@ -239,17 +239,17 @@ ADD_ERRORS = [
 
 @pytest.mark.parametrize(("fields", "message"), ADD_ERRORS)
 def test_add_user_refuses_invalid_values(client, fields, message):
-    before = db_state(client.box)
+    before = box_state(client.box)
     assert_error(client.post("/ffws/v1/users", user_body(**fields)), 400, message)
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
 
 
 def test_duplicate_username_is_400_and_keeps_the_first(client):
     create_user(client, "user1", "pw1", phone_number="first")
-    before = db_state(client.box)
+    before = box_state(client.box)
     response = client.post("/ffws/v1/users", user_body(name="Other", username="user1", password="pw2"))
     assert_error(response, 400, "invalid username: already exists")
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
     assert client.get("/ffws/v1/verify", auth=("user1", "pw2")).status_code == 401
 
 
@@ -266,17 +266,17 @@ def test_duplicate_username_is_400_and_keeps_the_first(client):
     ids=["empty", "wrong-root", "doctype"],
 )
 def test_add_user_refuses_bad_xml(client, body, message):
-    before = db_state(client.box)
+    before = box_state(client.box)
     assert_error(client.post("/ffws/v1/users", body), 400, message)
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
 
 
 def test_add_user_refuses_malformed_xml(client):
-    before = db_state(client.box)
+    before = box_state(client.box)
     response = client.post("/ffws/v1/users", "<user><name>x</name><username>u</username><password>p</password>")
     assert response.status_code == 400
     assert message_of(response).startswith("The provided XML is not valid: Premature end of data in tag user")
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
 
 
 def test_empty_numbers_mean_default_on_create(client):
@@ -406,19 +406,19 @@ def test_edit_may_repeat_the_same_username(client):
 
 
 def test_edit_unknown_user_is_404(client):
-    before = db_state(client.box)
+    before = box_state(client.box)
     assert_error(client.put("/ffws/v1/users/nobody", user_body(name="x")), 404, "User not found.")
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
 
 
 @pytest.mark.parametrize("target", ["admin", "user2", "nobody"])
 def test_user_may_not_edit_another_user(client, target):
     create_user(client, "user1", "pw1")
     create_user(client, "user2", "pw2")
-    before = db_state(client.box)
+    before = box_state(client.box)
     response = client.put(f"/ffws/v1/users/{target}", user_body(password="hijack"), auth=("user1", "pw1"))
     assert_error(response, 403, EDIT_DENIED)
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
 
 
 EDIT_ERRORS = [
@@ -447,9 +447,9 @@ EDIT_ERRORS = [
 @pytest.mark.parametrize(("fields", "message"), EDIT_ERRORS)
 def test_edit_user_refuses_invalid_values(client, fields, message):
     create_user(client, "user1", "pw1")
-    before = db_state(client.box)
+    before = box_state(client.box)
     assert_error(client.put("/ffws/v1/users/user1", user_body(**fields)), 400, message)
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
 
 
 @pytest.mark.parametrize(
@@ -458,11 +458,11 @@ def test_edit_user_refuses_invalid_values(client, fields, message):
     ids=["malformed", "blank", "wrong-root"],
 )
 def test_edit_user_refuses_bad_xml(client, body):
-    before = db_state(client.box)
+    before = box_state(client.box)
     response = client.put("/ffws/v1/users/admin", body)
     assert response.status_code == 400
     assert message_of(response).startswith(("The provided XML is not valid", "invalid root element"))
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
 
 
 # -- liberal parsing (13-client-contract R3-R7) --------------------------------------------------------------------

@@ -2,17 +2,17 @@
 
 import pytest
 
-from tests.conftest import assert_error, db_state
+from tests.conftest import assert_error, box_state
 
 INVALID = "The provided XML is not valid"
 
 
 def _refused(client, body, path="/ffws/v1/contacts/admin"):
-    before = db_state(client.box)
+    before = box_state(client.box)
     response = client.post(path, body)
     assert response.status_code == 400, response.text
     assert response.headers["content-type"] == "application/xml"
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
     return response
 
 
@@ -64,10 +64,10 @@ def test_too_many_elements_are_refused(client):
 
 def test_a_declared_oversized_body_is_refused_before_reading(client):
     limit = client.box.profile.max_request_bytes
-    before = db_state(client.box)
+    before = box_state(client.box)
     response = client.post("/ffws/v1/ofax", b"<schedule_fax/>", headers={"content-length": str(limit + 1)})
     assert_error(response, 413, f"Request Entity Too Large: the limit is {limit} bytes")
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
 
 
 @pytest.mark.parametrize("path", ["/ffws/v1/ofax", "/ffws/v1/contacts/admin", "/ffws/v1/users"])
@@ -82,9 +82,9 @@ def test_a_streamed_oversized_body_is_refused_while_reading(client, path):
             sent += len(chunk)
             yield chunk
 
-    before = db_state(client.box)
+    before = box_state(client.box)
     response = client.post(path, chunks())
     assert_error(response, 413, f"Request Entity Too Large: the limit is {limit} bytes")
-    assert db_state(client.box) == before
+    assert box_state(client.box) == before
     incoming = client.box.store.root / "incoming"
     assert not incoming.exists() or not any(incoming.iterdir())  # no spooled upload left behind

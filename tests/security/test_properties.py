@@ -8,7 +8,7 @@ import base64
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import db_state
+from tests.conftest import box_state
 
 TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
 NUMBERISH = st.one_of(st.integers(-(10**12), 10**12).map(str), TEXT, st.just(""))
@@ -85,11 +85,11 @@ def mutated(draw):
 @given(request=mutated())
 def test_random_bodies_never_5xx_and_never_half_write(client, request):
     method, path, body = request
-    before = db_state(client.box)
+    before = box_state(client.box)
     response = client.request(method, path, body)
     assert response.status_code < 500, response.text
     assert response.headers["content-type"] == "application/xml"
-    after = db_state(client.box)
+    after = box_state(client.box)
     if response.status_code >= 400:
         assert after == before, f"{response.status_code} {response.text} but the database changed"
     else:
