@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format install docs bench fuzz clean
+.PHONY: run test lint format install compile docs bench fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,13 +19,20 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed
 
-run: $(VENV)/.installed
+# Bytecode compiled once, as pip does for an installed wheel (where PYTHONDONTWRITEBYTECODE is set, a checkout would
+# otherwise compile every module again at each start).
+compile: $(VENV)/.installed
+	$(BIN)/python -m compileall -q emulator
+
+run: compile
 	$(BIN)/faxfinder-emulator serve $(ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The suite on every core (pytest-xdist); `make test PYTEST_ARGS=` runs it in one process.
+PYTEST_ARGS ?= -n auto --dist loadgroup
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -36,7 +43,7 @@ format: $(VENV)/.installed-test
 docs: $(VENV)/.installed
 	$(BIN)/python -m emulator.docs README.md
 
-bench: $(VENV)/.installed-test
+bench: $(VENV)/.installed-test compile
 	$(BIN)/python bench/verify_throughput.py
 
 # Bounded fuzzing, not part of `make test`: the XML parser (hypothesis) and the control plane (schemathesis).

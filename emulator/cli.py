@@ -68,7 +68,8 @@ def _metavar(annotation: Any, name: str) -> str:
     return name.upper()
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(*, serve_only: bool = False) -> argparse.ArgumentParser:
+    """The whole command line; with ``serve_only``, ``serve`` alone (what running the emulator needs to parse)."""
     parser = argparse.ArgumentParser(
         prog="faxfinder-emulator",
         description="A faithful emulator of the Multi-Tech FaxFinder Web Services API (FFWS, /ffws/v1).",
@@ -83,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run the emulator. Every flag has an FFEMU_* environment twin; a flag wins over its twin.",
     )
     _add_settings_flags(serve)
+    if serve_only:
+        return parser
     from emulator.remote import add_remote_commands
 
     add_remote_commands(commands)
@@ -103,7 +106,10 @@ def _where(args: argparse.Namespace, loc: tuple[int | str, ...]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # Starting the emulator parses `serve` only: the remote commands' parsers (each reading its FFEMU_* defaults)
+    # would be start-up time spent on nothing. Errors and `serve --help` read the same either way.
+    parser = build_parser(serve_only=argv[:1] == ["serve"])
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()

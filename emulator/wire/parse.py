@@ -14,11 +14,12 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import IO, Any
-
-from lxml import etree
+from typing import IO, TYPE_CHECKING, Any
 
 from emulator.wire.errors import INVALID_XML, FFWSError
+
+if TYPE_CHECKING:
+    from lxml import etree
 
 MAX_DEPTH = 32
 MAX_ELEMENTS = 50_000
@@ -106,6 +107,8 @@ def parse_xml(
     stack: list[XNode] = []
     count = 0
     top: XNode | None = None
+    from lxml import etree  # loaded with the first body parsed, not at start-up (a start answers /verify sooner)
+
     etree.clear_error_log()  # the log is per thread and cumulative; _syntax_detail reads this parse's last entry
     context = etree.iterparse(
         stream,
