@@ -157,9 +157,9 @@ class Box:
         One unit of work under the queue's lock: a request that writes happens wholly before or wholly after it."""
         self._hash_seed_passwords()
         with self.work() as work:
-            self.works.replaced()
             self.wipe(work.session)
             self.seed(work.session)
+            work.on_commit(self.works.replaced)  # after the commit, before the lock is released
             work.on_commit(self._fresh_state)
             work.emit(StateReplaced("reset"))
 
@@ -212,11 +212,11 @@ class Box:
     def advance(self, seconds: float) -> int:
         """Move emulated time forward, running every transition due on the way, in order; the clock follows
         each step, so what is scheduled meanwhile is scheduled at the time reached."""
+        epoch = self.works.epoch
         target = self.clock.now() + timedelta(seconds=seconds)
-        count = self.queue.run_until(target, move_clock=self.clock.set)
-        self.clock.set(target)
-        self.queue.remember(target)
-        self.bus.publish([ClockChanged()])
+        count = self.queue.run_until(target, move_clock=self.clock.advance_to, epoch=epoch)
+        if self.queue.reach(target, epoch, self.clock.advance_to):  # not after a reset that came meanwhile
+            self.bus.publish([ClockChanged()])
         return count
 
     def configure_clock(self, *, manual: bool | None, time_scale: float | None) -> None:
@@ -243,4 +243,4 @@ class Box:
 
     def global_list_open(self, session: Session) -> bool:
         """May non-admin users write the global phone book? (device setting global_contacts_status)."""
-        return bool(config.read_setting(session, "global_contacts_status")["non_admin_can_add"])
+        return config.global_list_open(session)

@@ -69,6 +69,13 @@ class Clock:
             self._anchor_emulated = start
             self._anchor_real = time.monotonic()
 
+    def advance_to(self, when: datetime) -> None:
+        """Move the clock forward to ``when``; never backwards, under either clock (two advances at once)."""
+        with self._lock:
+            if when > self._now_locked():
+                self._anchor_emulated = when
+                self._anchor_real = time.monotonic()
+
     def set(self, when: datetime) -> None:
         """Move the clock to ``when`` (never backwards under the scaled clock)."""
         with self._lock:

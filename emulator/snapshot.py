@@ -109,13 +109,13 @@ def import_state(box: Box, data: Any) -> None:
     documents = _documents(box, data["documents"])
     try:
         with box.work() as work:
-            box.works.replaced()
             box.wipe(work.session)
             for table in _tables():
                 rows = [_row(table, r) for r in data["tables"].get(table.name, [])]
                 if rows:
                     work.session.execute(insert(table), rows)
             work.session.flush()
+            work.on_commit(box.works.replaced)  # after the commit, before the lock is released
             work.on_commit(lambda: _replace_documents(box, documents, manual, time_scale, now))
             work.emit(StateReplaced("import"))
     except (KeyError, TypeError, ValueError, AttributeError, SQLAlchemyError) as exc:

@@ -9,7 +9,9 @@ import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "emulator"
-HAND_WORK = re.compile(r"\.transaction\(|\.read\(\)|\.nudge\(|\.lock\b|auth\.(forget|clear)\(|\.begin\(")
+HAND_WORK = re.compile(
+    r"\.transaction\(|\.read\(\)|\.nudge\(|\.lock\b|auth\.(forget|clear)\(|\.begin\(|\.works?\(|\.publish\("
+)
 
 
 def _module_name(path: Path) -> str:

@@ -62,6 +62,7 @@ class UnitOfWork:
             if self._guard is not None:
                 self._guard(self._session)
         except BaseException:
+            self._finished = True
             self._close(commit=False)
             raise
         return self._session
@@ -75,17 +76,21 @@ class UnitOfWork:
         self._on_commit.append(action)
 
     def finish(self, error: BaseException | None = None) -> None:
-        """Commit (or, after ``error``, roll back), release the lock, then publish the events."""
+        """Commit (or, after ``error``, roll back), release the lock, then publish the events. What is done after
+        a successful commit (the ``on_commit`` actions, the events) all happens even if one of them fails; the
+        first such failure is raised afterwards."""
         if self._finished:
             return
         self._finished = True
-        committed = self._close(commit=error is None)
+        committed, failure = self._close(commit=error is None)
         if committed:
             self._bus.publish(self._events)
+        if failure is not None:
+            raise failure
 
-    def _close(self, *, commit: bool) -> bool:
+    def _close(self, *, commit: bool) -> tuple[bool, BaseException | None]:
         session, self._session = self._session, None
-        committed = False
+        committed, failure = False, None
         try:
             if session is not None:
                 if commit and self.write:
@@ -96,14 +101,17 @@ class UnitOfWork:
             if committed:
                 self._bus.publish(self._events, immediate=True)
                 for action in self._on_commit:
-                    action()
+                    try:
+                        action()
+                    except Exception as exc:  # the commit stands: the other actions and the events still happen
+                        failure = failure or exc
         finally:
             if session is not None:
                 session.close()
             if self._locked:
                 self._locked = False
                 self._lock.release()
-        return committed
+        return committed, failure
 
     def __enter__(self) -> UnitOfWork:
         return self
@@ -121,10 +129,12 @@ class Works:
         self.db = db
         self.bus = bus
         self.lock = threading.Lock()
-        self.epoch = 0  # bumped (under the lock) whenever the whole state is replaced: a reset or an import
+        self.epoch = 0  # bumped whenever the whole state is replaced: a reset or an import
 
     def replaced(self) -> None:
-        """The state was replaced: work prepared from the old one (a conversion) must not be applied."""
+        """The state was replaced: work prepared from the old one (a conversion, an advance) must not be applied.
+        Called right after the replacing commit, under the lock: whoever read the epoch before it may have read
+        the old state, whoever reads it after reads the new one."""
         self.epoch += 1
 
     def __call__(self, *, write: bool = True, guard: Callable[[Session], None] | None = None) -> UnitOfWork:

@@ -126,3 +126,8 @@ def enabled_lines(session: Session, count: int, is_ip: bool) -> list[int]:
         channels = sip["channels"] or count
         return list(range(1, min(channels, count) + 1))
     return [m["modem_number"] for m in read_modems(session, count) if m["enabled"]]
+
+
+def global_list_open(session: Session) -> bool:
+    """May non-admin users write the global phone book? (device setting global_contacts_status)."""
+    return bool(read_setting(session, "global_contacts_status")["non_admin_can_add"])

@@ -47,10 +47,11 @@ class Conversion:
         return {"id": self.fax_id, "document_pages": self.pages, "conversion_error": ""}
 
     def install(self) -> None:
+        """Move the converted pages into the fax's folder (nothing for a fax whose conversion failed)."""
         for written, place in self.outputs:
-            if self.error:
+            if self.error or not place.parent.is_dir():
                 written.unlink(missing_ok=True)
-            elif place.parent.is_dir():
+            else:
                 written.replace(place)
 
     def discard(self) -> None:
@@ -80,11 +81,12 @@ class Preprocessor:
                 return 0
             results = [self._convert(fax_id, attachments) for fax_id, attachments in todo.items()]
             with works() as work:
+                session = work.session  # the queue's lock: no reset or import can come between check and write
                 if works.epoch != epoch:  # the faxes converted are gone: a reset or import came between
                     for result in results:
                         result.discard()
                     return 0
-                still = set(work.session.scalars(select(Fax.id).where(Fax.id.in_(todo), Fax.document_pages.is_(None))))
+                still = set(session.scalars(select(Fax.id).where(Fax.id.in_(todo), Fax.document_pages.is_(None))))
                 rows = []
                 for result in results:
                     if result.fax_id in still:
@@ -93,7 +95,7 @@ class Preprocessor:
                     else:
                         result.discard()
                 if rows:
-                    work.session.execute(update(Fax), rows)
+                    session.execute(update(Fax), rows)
             return len(rows)
 
     @staticmethod

@@ -60,35 +60,42 @@ class Queue:
         return min(due) if due else None
 
     # -- running ----------------------------------------------------------------------------------------------
-    def run_until(self, target: datetime, move_clock: Callable[[datetime], None] | None = None) -> int:
+    def run_until(
+        self, target: datetime, move_clock: Callable[[datetime], None] | None = None, epoch: int | None = None
+    ) -> int:
         """Perform, in time order, every transition due at or before ``target``; returns how many.
 
         Documents are converted outside the queue's lock (a schedule, an abort or a reset never waits for a
         conversion); each step is one short transaction under it. ``move_clock`` (the manual clock's advance) is
-        told each step's time, so a fax scheduled while an advance runs is scheduled at the time reached."""
+        told each step's time right after the step commits, so a fax scheduled while an advance runs is scheduled
+        at the time reached. A reset or an import (``epoch`` changed) ends the run: its target belonged to the old
+        state."""
+        epoch = self.works.epoch if epoch is None else epoch
         done = 0
         while True:
             self.preprocessor.convert_due(self.works, target)
             try:
-                ran = self._run_step(target)
+                ran = self._run_step(target, epoch, move_clock)
             except Exception:  # one entry's failure must not stall the others: again, each entry on its own
                 log.exception("queue step failed; running it again entry by entry")
-                ran = self._run_step(target, careful=True)
+                ran = self._run_step(target, epoch, move_clock, careful=True)
             if ran is None:
                 break
-            due, count, waiting = ran
-            if move_clock is not None:
-                move_clock(due)
+            count, waiting = ran
             done += count
             if count == 0 and not waiting:
                 break
         return done
 
-    def _run_step(self, target: datetime, *, careful: bool = False) -> tuple[datetime, int, int] | None:
-        """The next step due by ``target``, in one unit of work: (its time, transitions, entries waiting for their
-        conversion), or None when nothing is due."""
+    def _run_step(
+        self, target: datetime, epoch: int, move_clock: Callable[[datetime], None] | None, *, careful: bool = False
+    ) -> tuple[int, int] | None:
+        """The next step due by ``target``, in one unit of work: (transitions, entries waiting for their
+        conversion), or None when nothing is due or the state was replaced since the run began."""
         with self.works() as work:
             session = work.session
+            if self.works.epoch != epoch:
+                return None
             due = self.next_due(session)
             if due is None or due > target:
                 return None
@@ -99,7 +106,20 @@ class Queue:
                 due = max(due, min(floor, target))
             count, waiting = self._step(work, due, careful)
             self._remember_time(session, due)
-        return due, count, waiting
+            if move_clock is not None:
+                work.on_commit(lambda: move_clock(due))
+        return count, waiting
+
+    def reach(self, target: datetime, epoch: int, move_clock: Callable[[datetime], None]) -> bool:
+        """The end of an advance: remember ``target`` and move the clock there, unless a reset or an import
+        replaced the state since the advance began (its target belonged to the old state)."""
+        with self.works() as work:
+            session = work.session
+            if self.works.epoch != epoch:
+                return False
+            self._remember_time(session, target)
+            work.on_commit(lambda: move_clock(target))
+        return True
 
     def _step(self, work: UnitOfWork, now: datetime, careful: bool = False) -> tuple[int, int]:
         """Every transition due at ``now``: how many ran, and how many entries wait for their conversion.
@@ -283,6 +303,10 @@ def _isolated(session: Session, entry: FaxEntry, now: datetime, action: Callable
     except Exception:
         log.exception("fax entry %s/%s failed in the queue: it ends dead", entry.fax_id, entry.number)
         with session.begin_nested():
+            attempt = open_attempt(session, entry.id)
+            if attempt is not None:  # its call ends too: the line is free again
+                attempt.result, attempt.result_message, attempt.call_result = "failed", QUEUE_ERROR_MESSAGE, "failed"
+                close_attempt(session, attempt, max(now, attempt.start_time))
             entry.complete(m.DEAD, QUEUE_ERROR_MESSAGE, now)
         return True
 

@@ -30,6 +30,7 @@ class Runner:
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
+        self._nudged.clear()  # (a nudge lost when a previous loop closed must not silence this one)
         self._task = asyncio.create_task(self._run(), name="fax-queue")
 
     async def stop(self) -> None:
@@ -44,8 +45,10 @@ class Runner:
         if self._loop is None or self._wake is None or self._loop.is_closed() or self._nudged.is_set():
             return
         self._nudged.set()
-        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+        try:
             self._loop.call_soon_threadsafe(self._woken)
+        except RuntimeError:  # the loop closed meanwhile
+            self._nudged.clear()
 
     def _woken(self) -> None:
         self._nudged.clear()

@@ -3,10 +3,13 @@ URL, the body."""
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Annotated
 
 import anyio
+import anyio.to_thread
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
@@ -54,12 +57,29 @@ async def unit_of_work(
     await _finish(work, None)
 
 
+# Finishing has worker threads of its own: a writer holding the queue's lock must always be able to commit and
+# release it, even when every thread of the shared pool is taken by requests waiting for that lock.
+FINISHERS = 8
+
+
 async def _finish(work: UnitOfWork, error: BaseException | None) -> None:
     if not work.opened:
         work.finish(error)  # nothing to commit: no thread needed
         return
     with anyio.CancelScope(shield=True):  # a client that hangs up must not leave the queue's lock taken
-        await run_in_threadpool(work.finish, error)
+        await anyio.to_thread.run_sync(work.finish, error, limiter=_finishers())
+
+
+_limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = weakref.WeakKeyDictionary()
+
+
+def _finishers() -> anyio.CapacityLimiter:
+    """The finishers' limiter of the running event loop (a limiter belongs to one loop)."""
+    loop = asyncio.get_running_loop()
+    limiter = _limiters.get(loop)
+    if limiter is None:
+        limiter = _limiters[loop] = anyio.CapacityLimiter(FINISHERS)
+    return limiter
 
 
 def base_url(request: Request) -> str:

@@ -64,11 +64,14 @@ def test_interleaved_requests_never_fail_and_never_lose_a_fax(client, scripts):
         thread.join(120)
     assert not any(thread.is_alive() for thread in threads)
     assert errors == []
-    assert [s for s in statuses if s[1] >= 500] == []
     assert len(statuses) == sum(len(script) for script in scripts)
+    expected = {"schedule": {201}, "abort": {202, 400}, "reschedule": {202, 400}, "advance": {200}, "reset": {200}}
+    assert [s for s in statuses if s[1] not in expected[s[0][0]]] == []
 
+    # One more fax after the dust settles, so there is always something whose fate is checked.
+    assert client.post("/ffws/v1/ofax", fax_to("555-1999")).status_code == 201
     client.box.advance(3600)
     listing = client.get("/ffws/v1/ofax?all_users=true&complete_limit=1000")
     assert listing.status_code == 200
     states = [entry.findtext("state") for entry in etree.fromstring(listing.content).iter("fax_entry")]
-    assert set(states) <= {"sent", "aborted"}, states
+    assert states and set(states) <= {"sent", "aborted"}, states

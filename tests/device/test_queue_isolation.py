@@ -47,3 +47,21 @@ def test_an_entry_whose_transition_fails_ends_dead_and_the_queue_goes_on(client,
     assert bad["schedule_message"] == queue_module.QUEUE_ERROR_MESSAGE
     assert view(client, "00000002/0000")["state"] == "sent"
     assert view(client, "00000003/0000")["state"] == "sent"
+
+
+def test_an_entry_whose_call_fails_to_end_frees_its_line(client, monkeypatch):
+    original = Queue._finish_try
+
+    def finish_try(self, session, entry, attempt, now):  # noqa: ANN001, ANN202
+        if entry.recipient_fax_number == "555-1000":
+            raise RuntimeError("simulated")
+        return original(self, session, entry, attempt, now)
+
+    monkeypatch.setattr(Queue, "_finish_try", finish_try)
+    for number in ("555-1000", "555-1001"):
+        assert client.post("/ffws/v1/ofax", fax_to(number)).status_code == 201
+    assert client.post("/_emulator/clock/advance", json={"seconds": 900}).status_code == 200
+    assert view(client, "00000001/0000")["state"] == "dead"
+    assert view(client, "00000002/0000")["state"] == "sent"
+    status = client.get("/ffws/v1/status").text
+    assert "<number_outbound>0</number_outbound>" in status  # the failed entry's call was ended: its line is free

@@ -37,7 +37,7 @@ def add_contact(
     """Add a contact; answers 200 Created with the stored contact."""
     require_change(caller, owner, global_open)  # before parsing: a stranger gets 403, not a 400
     values = read_contact(parse_xml(body, root="contact"))
-    contact = service.add_contact(work.session, caller, owner, values, global_open)
+    contact = service.add_contact(work.session, caller, owner, values)
     return xml_response("Created", [contact_element(contact, base_url(request))])
 
 
@@ -54,16 +54,14 @@ def edit_contact(
     """Change the fields the request carries."""
     require_change(caller, owner, global_open)  # before parsing: a stranger gets 403, not a 400
     values = read_contact(parse_xml(body, root="contact"))
-    service.edit_contact(work.session, caller, owner, contact_id, values, global_open)
+    service.edit_contact(work.session, caller, owner, contact_id, values)
     return xml_response("Modified")
 
 
 @device.route("DELETE", "/contacts/{owner}/{contact_id}")
-def delete_contact(
-    owner: str, contact_id: str, request: Request, caller: CurrentCaller, global_open: GlobalListOpen, work: Work
-):
+def delete_contact(owner: str, contact_id: str, request: Request, caller: CurrentCaller, work: Work):
     """Delete a contact (and take it out of every group)."""
-    service.delete_contact(work.session, caller, owner, contact_id, global_open)
+    service.delete_contact(work.session, caller, owner, contact_id)
     return xml_response("Deleted")
 
 

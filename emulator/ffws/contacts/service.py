@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from emulator.device.config import global_list_open
 from emulator.ffws.auth import Caller, require_change, require_view
 from emulator.ffws.contacts.models import GLOBAL_OWNER, Contact
 from emulator.ffws.contacts.wire import CONTACT_FIELDS
@@ -45,8 +46,8 @@ def view_contact(session: Session, caller: Caller, owner: str, raw_id: str) -> C
     return get_contact(session, owner, id_or_404(raw_id, CONTACT_NOT_FOUND))
 
 
-def add_contact(session: Session, caller: Caller, owner: str, values: dict[str, Any], global_open: bool) -> Contact:
-    require_change(caller, owner, global_open)
+def add_contact(session: Session, caller: Caller, owner: str, values: dict[str, Any]) -> Contact:
+    require_change(caller, owner, global_list_open(session))  # as it is now, in this transaction
     check_owner(session, owner)
     require(values, CONTACT_FIELDS)
     contact = Contact(owner=owner, **values)
@@ -55,10 +56,8 @@ def add_contact(session: Session, caller: Caller, owner: str, values: dict[str, 
     return contact
 
 
-def edit_contact(
-    session: Session, caller: Caller, owner: str, raw_id: str, values: dict[str, Any], global_open: bool
-) -> Contact:
-    require_change(caller, owner, global_open)
+def edit_contact(session: Session, caller: Caller, owner: str, raw_id: str, values: dict[str, Any]) -> Contact:
+    require_change(caller, owner, global_list_open(session))  # as it is now, in this transaction
     check_owner(session, owner, CONTACT_NOT_FOUND)
     contact = get_contact(session, owner, id_or_404(raw_id, CONTACT_NOT_FOUND))
     if "name" in values and not values["name"].strip():
@@ -68,9 +67,9 @@ def edit_contact(
     return contact
 
 
-def delete_contact(session: Session, caller: Caller, owner: str, raw_id: str, global_open: bool) -> None:
+def delete_contact(session: Session, caller: Caller, owner: str, raw_id: str) -> None:
     """Delete a contact and take it out of every group that listed it."""
-    require_change(caller, owner, global_open)
+    require_change(caller, owner, global_list_open(session))  # as it is now, in this transaction
     check_owner(session, owner, CONTACT_NOT_FOUND)
     contact = get_contact(session, owner, id_or_404(raw_id, CONTACT_NOT_FOUND))
     session.execute(delete(GroupMember).where(GroupMember.contact_id == contact.id))

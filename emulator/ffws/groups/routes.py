@@ -37,7 +37,7 @@ def add_group(
     """Create a group; answers 200 Created with the stored group, members in request order."""
     require_change(caller, owner, global_open)  # before parsing: a stranger gets 403, not a 400
     values, members = read_group(parse_xml(body, root="contact_group"))
-    group = service.add_group(work.session, caller, owner, values, members, global_open)
+    group = service.add_group(work.session, caller, owner, values, members)
     return xml_response("Created", [group_element(group, base_url(request))])
 
 
@@ -54,16 +54,14 @@ def edit_group(
     """Change the fields sent; a contact list, when sent, replaces the members."""
     require_change(caller, owner, global_open)  # before parsing: a stranger gets 403, not a 400
     values, members = read_group(parse_xml(body, root="contact_group"))
-    service.edit_group(work.session, caller, owner, group_id, values, members, global_open)
+    service.edit_group(work.session, caller, owner, group_id, values, members)
     return xml_response("Modified")
 
 
 @device.route("DELETE", "/contact_groups/{owner}/{group_id}")
-def delete_group(
-    owner: str, group_id: str, request: Request, caller: CurrentCaller, global_open: GlobalListOpen, work: Work
-):
+def delete_group(owner: str, group_id: str, request: Request, caller: CurrentCaller, work: Work):
     """Delete a group (its contacts stay)."""
-    service.delete_group(work.session, caller, owner, group_id, global_open)
+    service.delete_group(work.session, caller, owner, group_id)
     return xml_response("Deleted")
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from emulator.device.config import global_list_open
 from emulator.ffws.auth import Caller, require_change, require_view
 from emulator.ffws.contacts.models import GLOBAL_OWNER, Contact
 from emulator.ffws.contacts.service import check_owner
@@ -65,9 +66,8 @@ def add_group(
     owner: str,
     values: dict[str, Any],
     member_urls: list[str] | None,
-    global_open: bool,
 ) -> ContactGroup:
-    require_change(caller, owner, global_open)
+    require_change(caller, owner, global_list_open(session))  # as it is now, in this transaction
     check_owner(session, owner)
     require(values, GROUP_FIELDS)
     contacts = _resolve_members(session, owner, member_urls or [])
@@ -86,10 +86,9 @@ def edit_group(
     raw_id: str,
     values: dict[str, Any],
     member_urls: list[str] | None,
-    global_open: bool,
 ) -> None:
     """Change the fields sent; a ``<contact>`` list, when sent, replaces the members (the path names the group)."""
-    require_change(caller, owner, global_open)
+    require_change(caller, owner, global_list_open(session))  # as it is now, in this transaction
     check_owner(session, owner)
     group = _get_group(session, owner, raw_id)
     if "name" in values and not values["name"].strip():
@@ -103,8 +102,8 @@ def edit_group(
         _set_members(group, contacts)
 
 
-def delete_group(session: Session, caller: Caller, owner: str, raw_id: str, global_open: bool) -> None:
-    require_change(caller, owner, global_open)
+def delete_group(session: Session, caller: Caller, owner: str, raw_id: str) -> None:
+    require_change(caller, owner, global_list_open(session))  # as it is now, in this transaction
     check_owner(session, owner, NO_GROUP)
     session.delete(_get_group(session, owner, raw_id))
 
