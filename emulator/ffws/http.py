@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING, Annotated
 import anyio
 import anyio.to_thread
 from fastapi import Depends, Request
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from emulator.catalogue import device
 from emulator.db.work import UnitOfWork
-from emulator.ffws.auth import Caller
+from emulator.ffws.auth import Caller, unauthorized
 from emulator.wire.parse import not_valid_xml
 
 if TYPE_CHECKING:
@@ -34,21 +35,27 @@ async def authenticated(request: Request) -> Caller:
     if caller is None:
         caller = await run_in_threadpool(auth.verify, header)
     request.state.username = caller.username
+    request.state.caller = caller
     return caller
 
 
 READING_METHODS = frozenset({"GET", "HEAD"})
 
 
-async def unit_of_work(
-    request: Request, caller: Annotated[Caller, Depends(authenticated)]
-) -> AsyncIterator[UnitOfWork]:
+async def unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
     """The request's one unit of work: a read for GET, otherwise a write under the queue's lock. It commits when the
     route returns (before the answer is sent), rolls back when it raises, and then publishes its events. The
-    caller's credentials must still hold once its transaction is open."""
+    caller's credentials must still hold once its transaction is open (the route's ``CurrentCaller`` has been
+    resolved by then: the session opens in the route's body)."""
     box = get_box(request)
-    writes = request.method not in READING_METHODS
-    work = box.work(write=writes, guard=lambda session: box.auth.require_current(caller, session))
+
+    def guard(session: Session) -> None:
+        caller = getattr(request.state, "caller", None)
+        if caller is None:  # a route that never authenticated has no business with the box's data
+            raise unauthorized()
+        box.auth.require_current(caller, session)
+
+    work = box.work(write=request.method not in READING_METHODS, guard=guard)
     try:
         yield work
     except BaseException as exc:
