@@ -11,6 +11,7 @@ the sink's return value in ``node.ref``.
 
 from __future__ import annotations
 
+import gc
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -121,12 +122,15 @@ def parse_xml(
         remove_comments=True,
         remove_pis=True,
     )
+    failure: FFWSError | None = None
+    with_dtd = False
     try:
         for event, elem in context:
             if event == "start":
                 count += 1
                 if not stack:
-                    _check_root(elem, roots)
+                    with_dtd = _has_dtd(elem)
+                    _check_root(elem, roots, with_dtd)
                 if len(stack) >= MAX_DEPTH:
                     raise not_valid_xml(f"elements nested deeper than {MAX_DEPTH} levels")
                 if count > MAX_ELEMENTS:
@@ -150,15 +154,34 @@ def parse_xml(
             while parent is not None and elem.getprevious() is not None:
                 del parent[0]
     except etree.XMLSyntaxError as exc:
-        raise not_valid_xml(_syntax_detail(exc)) from None
+        failure = not_valid_xml(_syntax_detail(exc))
+    except FFWSError as exc:
+        failure = FFWSError(exc.status, exc.message, exc.headers)  # a copy whose traceback holds no element
+    finally:
+        context = elem = parent = None  # noqa: F841 - nothing of the tree outlives this call
+    if failure is not None:
+        # A refused document is freed now, not whenever a full garbage collection happens to run. An iterparse left
+        # before its end keeps its parser and document in a reference cycle (lxml frees them itself only when the
+        # parse completes), and a DTD of a million entity declarations weighs hundreds of megabytes. The error
+        # raised below is a copy whose traceback reaches no element; collecting the young generations, where the
+        # cycle still is, frees the rest.
+        if with_dtd:  # a parse long enough to load a DTD may have aged its objects past the young generations
+            gc.collect()
+        else:
+            gc.collect(1)
+        raise failure
     if top is None:
         raise FFWSError(400, INVALID_XML)
     return top
 
 
-def _check_root(elem: Any, roots: tuple[str, ...]) -> None:
+def _has_dtd(elem: Any) -> bool:
     docinfo = elem.getroottree().docinfo
-    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+    return bool(docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None)
+
+
+def _check_root(elem: Any, roots: tuple[str, ...], with_dtd: bool) -> None:
+    if with_dtd:
         raise not_valid_xml("a DOCTYPE is not allowed")
     name = _local_name(elem)
     if name not in roots:
