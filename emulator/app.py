@@ -17,6 +17,7 @@ from starlette.routing import compile_path
 from emulator import __version__, catalogue
 from emulator.box import Box
 from emulator.control.errors import ControlError, documented
+from emulator.control.gate import ControlGate
 from emulator.middleware import DeviceMiddleware
 from emulator.settings import Settings
 from emulator.wire import FFWSError
@@ -135,6 +136,7 @@ def create_app(settings: Settings | None = None, box: Box | None = None) -> Fast
     app.add_exception_handler(ControlError, _control_error)
     app.add_exception_handler(Exception, _unexpected)
     app.add_middleware(DeviceMiddleware, box=box)
+    app.add_middleware(ControlGate, box=box, open_paths=tuple(p for p in (app.docs_url, app.openapi_url) if p))
     _mount(app, settings.model)
     app.openapi = lambda: _openapi(app)
     return app

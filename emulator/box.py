@@ -72,6 +72,7 @@ class Box:
         self.journal = Journal(settings.journal_size, self.zone)
         self.faults = Faults(self.random)
         self._seed_hashes: dict[str, str] = {}
+        self.listening_ports: set[int] = set()  # the ports the server bound (told by the server; none in tests)
         self.ready = False
         self._subscribe()
 
@@ -96,7 +97,7 @@ class Box:
     # -- life cycle --------------------------------------------------------------------------------------------
     def start(self) -> None:
         """Bring the schema to head, load the fixtures into an empty database, recover from a power cut."""
-        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        paths.private_dir(self.settings.data_dir)
         upgrade(self.db.engine)
         with self.db.read() as session:
             empty = session.scalars(select(User.id).limit(1)).first() is None
@@ -225,6 +226,7 @@ class Box:
         self.bus.publish([ClockChanged()])
 
     def intake(self) -> Intake:
+        from emulator.ffws.ofax.fetch import FetchPolicy, HostRules
         from emulator.ffws.ofax.service import Intake
 
         return Intake(
@@ -234,7 +236,13 @@ class Box:
             store=self.store,
             outcome_for=self.outcome_for,
             external_enabled=self.settings.external_attachments,
-            external_timeout=self.settings.external_timeout,
+            fetch=FetchPolicy(
+                timeout=self.settings.external_timeout,
+                limit=self.profile.max_request_bytes,
+                allow=HostRules.parse(self.settings.external_allow),
+                deny=HostRules.parse(self.settings.external_deny),
+                own_ports=frozenset(self.listening_ports | {self.settings.port, self.settings.tls_port or 0}) - {0},
+            ),
         )
 
     def outcome_for(self, fax_number: str) -> str:

@@ -12,10 +12,12 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
 from emulator.app import create_app
+from emulator.connections import GuardedLoop, Limits, Pool, guarded_protocol, open_files_limit
 from emulator.settings import Settings
 
 log = logging.getLogger("emulator")
@@ -81,6 +83,20 @@ def _listen(settings: Settings) -> list[socket.socket]:
     return sockets
 
 
+def _connection_options(settings: Settings) -> dict[str, Any]:
+    """What both servers share: one pool of connections (they share the process's file descriptors), the same
+    deadlines, and uvicorn's own keep-alive timeout. uvicorn's limit_concurrency is not used: it counts half-open
+    connections and answers 503 to everyone once they fill it (see emulator.connections)."""
+    limits = Limits(settings.header_timeout, settings.body_timeout, open_files_limit(settings.max_connections))
+    return {
+        "http": guarded_protocol(Pool(limits.max_connections), limits),
+        "timeout_keep_alive": settings.keep_alive_timeout,
+        "log_level": settings.log_level,
+        "access_log": False,
+        "server_header": False,
+    }
+
+
 def serve(settings: Settings) -> int:
     # uvicorn shuts down gracefully on SIGTERM/SIGINT, then restores the handlers it found and raises the signal
     # again, so with the default handlers a clean stop would die "killed by SIGTERM" (-15) or print a
@@ -97,6 +113,7 @@ def serve(settings: Settings) -> int:
         print(f"faxfinder-emulator: {exc}", file=sys.stderr)
         return 1
     app = create_app(settings)
+    app.state.box.listening_ports = {sock.getsockname()[1] for sock in sockets}  # never fetched as an attachment
     app.state.box.start()
     # All that start-up built stays until exit: gc.freeze() takes it out of the collector's sight, so neither the
     # full collections while serving nor the ones while the interpreter shuts down walk it again (~0.5 s at exit).
@@ -104,7 +121,7 @@ def serve(settings: Settings) -> int:
     gc.enable()
     kind = "SIP channels" if settings.is_ip else "modems"
     urls = [f"http://{settings.host}:{sockets[0].getsockname()[1]}/ffws/v1"]
-    common = {"log_level": settings.log_level, "access_log": False, "server_header": False}
+    common = _connection_options(settings)
     servers = [_Server(uvicorn.Config(app, **common))]
     if tls is not None:
         urls.append(f"https://{settings.host}:{sockets[1].getsockname()[1]}/ffws/v1")
@@ -112,5 +129,6 @@ def serve(settings: Settings) -> int:
         config = uvicorn.Config(app, lifespan="off", ssl_certfile=str(tls[0]), ssl_keyfile=str(tls[1]), **common)
         servers.append(_Server(config))
     print(f"faxfinder-emulator {settings.model} ({settings.line_count} {kind}) on {' and '.join(urls)}", flush=True)
-    asyncio.run(_serve_all(servers, sockets))
+    with asyncio.Runner(loop_factory=lambda: GuardedLoop(settings.header_timeout)) as runner:
+        runner.run(_serve_all(servers, sockets))
     return 0

@@ -12,6 +12,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MODELS = ("FF240-IP", "FF240", "FF440", "FF840")
@@ -47,13 +48,42 @@ class Settings(BaseSettings):
     timezone: str = Field("UTC", description="Time zone of the emulated box (device-local timestamps).")
     seed: int = Field(0, description="Seed of the emulator's one random source (fault probabilities).")
     control_token: str | None = Field(
-        None, description="If set, every /_emulator call needs the header X-Emulator-Token with this value."
+        None,
+        description="If set, every /_emulator call needs the header X-Emulator-Token with this value (an empty "
+        "token is refused at start-up).",
+    )
+    control_max_body: int = Field(
+        37_748_736,
+        ge=1,
+        le=2**32,
+        description="Largest /_emulator request body in bytes (the device's own 36 MiB, so an inbound fax may be as "
+        "large as an outbound one); 413 beyond, while it is read.",
+    )
+    snapshot_max_body: int = Field(
+        268_435_456,
+        ge=1,
+        le=2**36,
+        description="Largest body of POST /_emulator/state/import in bytes (256 MiB: a snapshot holds every document, "
+        "base64); 413 beyond, while it is read.",
     )
     journal_size: int = Field(500, ge=0, le=100000, description="How many /ffws/v1 exchanges the journal keeps.")
     external_attachments: bool = Field(
         True, description="Fetch 'external' fax attachments from their URL (off: such faxes are refused)."
     )
-    external_timeout: float = Field(10.0, gt=0, le=300, description="Timeout in seconds for an external fetch.")
+    external_timeout: float = Field(
+        10.0,
+        gt=0,
+        le=300,
+        description="Deadline in seconds for fetching one external attachment, connect to last byte.",
+    )
+    external_allow: str = Field(
+        "",
+        description="Hosts external attachments may come from: comma-separated names (.example.com for a domain),"
+        " IP addresses or networks (10.0.0.0/8); empty: any host.",
+    )
+    external_deny: str = Field(
+        "", description="Hosts external attachments never come from, in the same form (wins over the allow-list)."
+    )
     tls_port: int | None = Field(
         None,
         ge=0,
@@ -62,6 +92,30 @@ class Settings(BaseSettings):
     )
     certfile: Path | None = Field(None, description="TLS certificate (PEM) for --tls-port.")
     keyfile: Path | None = Field(None, description="TLS private key (PEM) for --tls-port.")
+    header_timeout: float = Field(
+        10.0,
+        gt=0,
+        le=3600,
+        description="Seconds a client has to send a whole request head (from connecting, or from the first byte of "
+        "its next request on a kept-alive connection); a TLS handshake has as long again. Then it is closed.",
+    )
+    body_timeout: float = Field(
+        30.0,
+        gt=0,
+        le=3600,
+        description="Seconds a request body has to arrive, plus one for every 64 KiB received (time the emulator "
+        "is not reading does not count); a slower body is cut off.",
+    )
+    keep_alive_timeout: int = Field(
+        5, ge=1, le=3600, description="Seconds an idle kept-alive connection stays open (uvicorn's keep-alive)."
+    )
+    max_connections: int = Field(
+        1000,
+        ge=1,
+        le=100000,
+        description="Open connections at most, HTTP and HTTPS together; past it a new one replaces the "
+        "connection idle longest (no request in progress), or gets 503 if every one has a request in progress.",
+    )
     argon2_time_cost: int = Field(2, ge=1, le=10, description="Argon2 time cost for stored passwords.")
     argon2_memory_kib: int = Field(19456, ge=8, le=1048576, description="Argon2 memory cost (KiB).")
     log_level: Literal["critical", "error", "warning", "info", "debug"] = Field("info", description="Server log level.")
@@ -73,6 +127,21 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r} (an IANA name such as UTC or America/Chicago)") from None
+        return value
+
+    @field_validator("control_token")
+    @classmethod
+    def _usable_token(cls, value: str | None) -> str | None:
+        # An empty token used to mean "no token" silently: whoever set it wanted the control plane closed.
+        if value is not None and not value.strip():
+            raise PydanticCustomError(
+                "empty_token",
+                "an empty control token is refused: give a token, or leave it unset for an open control plane",
+            )
+        if value is not None and value != value.strip():
+            raise PydanticCustomError(
+                "token_whitespace", "the control token must not begin or end with whitespace (a header cannot carry it)"
+            )
         return value
 
     @model_validator(mode="after")

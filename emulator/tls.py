@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from emulator.clock import wall_now
+from emulator.paths import private_dir
 
 VALID_DAYS = 3650
 
@@ -35,7 +36,8 @@ def self_signed(data_dir: Path, host: str) -> tuple[Path, Path]:
     cert, key = folder / "cert.pem", folder / "key.pem"
     if cert.exists() and key.exists():
         return cert, key
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(data_dir)
+    folder.mkdir(mode=0o700, exist_ok=True)
     private = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "faxfinder-emulator")])
     now = wall_now()

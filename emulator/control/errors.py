@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-ERROR_TEXT = {400: "Invalid request", 401: "Missing or wrong X-Emulator-Token", 404: "Not found", 503: "Starting"}
+ERROR_TEXT = {
+    400: "Invalid request",
+    401: "Missing or wrong X-Emulator-Token",
+    404: "Not found",
+    413: "Request body over its cap (FFEMU_CONTROL_MAX_BODY, or FFEMU_SNAPSHOT_MAX_BODY for a snapshot import)",
+    503: "Starting",
+}
 
 
 class ErrorBody(BaseModel):
@@ -12,8 +18,9 @@ class ErrorBody(BaseModel):
 
 
 def documented(statuses: tuple[int, ...]) -> dict[int | str, dict]:
-    """OpenAPI ``responses`` for a control route: 400 and 401 always, plus its own."""
-    return {s: {"model": ErrorBody, "description": ERROR_TEXT[s]} for s in sorted({400, 401, *statuses})}
+    """OpenAPI ``responses`` for a control route: 400, 401 and 413 always (the gate caps every body), plus its
+    own."""
+    return {s: {"model": ErrorBody, "description": ERROR_TEXT[s]} for s in sorted({400, 401, 413, *statuses})}
 
 
 class ControlError(Exception):

@@ -9,6 +9,8 @@ from pathlib import Path
 from sqlalchemy import Engine, Table, create_engine, delete, event, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from emulator.paths import private_dir
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
@@ -33,7 +35,7 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            private_dir(Path(path).parent)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         # Let SQLAlchemy, not pysqlite, decide when transactions begin (pysqlite's legacy mode defers BEGIN).
         event.listen(engine, "connect", _sqlite_connect)

@@ -12,7 +12,6 @@ import anyio
 import anyio.to_thread
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from emulator.catalogue import device
 from emulator.db.work import UnitOfWork
@@ -33,7 +32,9 @@ async def authenticated(request: Request) -> Caller:
     header = request.headers.get("authorization")
     caller = auth.cached(header)
     if caller is None:
-        caller = await run_in_threadpool(auth.verify, header)
+        # A few Argon2 verifications at a time (each takes ~19 MiB for its run): a flood of wrong passwords waits
+        # its turn instead of taking every worker thread and hundreds of megabytes.
+        caller = await anyio.to_thread.run_sync(auth.verify, header, limiter=_limiter("verify", VERIFIERS))
     request.state.username = caller.username
     request.state.caller = caller
     return caller
@@ -69,24 +70,28 @@ async def unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
 FINISHERS = 8
 
 
+VERIFIERS = 4
+
+
 async def _finish(work: UnitOfWork, error: BaseException | None) -> None:
     if not work.opened:
         work.finish(error)  # nothing to commit: no thread needed
         return
     with anyio.CancelScope(shield=True):  # a client that hangs up must not leave the queue's lock taken
-        await anyio.to_thread.run_sync(work.finish, error, limiter=_finishers())
+        await anyio.to_thread.run_sync(work.finish, error, limiter=_limiter("finish", FINISHERS))
 
 
-_limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = weakref.WeakKeyDictionary()
+_limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, anyio.CapacityLimiter]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
-def _finishers() -> anyio.CapacityLimiter:
-    """The finishers' limiter of the running event loop (a limiter belongs to one loop)."""
-    loop = asyncio.get_running_loop()
-    limiter = _limiters.get(loop)
-    if limiter is None:
-        limiter = _limiters[loop] = anyio.CapacityLimiter(FINISHERS)
-    return limiter
+def _limiter(name: str, tokens: int) -> anyio.CapacityLimiter:
+    """The running event loop's limiter ``name`` (a limiter belongs to one loop)."""
+    mine = _limiters.setdefault(asyncio.get_running_loop(), {})
+    if name not in mine:
+        mine[name] = anyio.CapacityLimiter(tokens)
+    return mine[name]
 
 
 def base_url(request: Request) -> str:

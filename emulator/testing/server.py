@@ -49,6 +49,7 @@ class EmulatorServer:
         app = create_app(settings)
         app.state.box.start()
         sock = bind("127.0.0.1", 0)
+        app.state.box.listening_ports = {sock.getsockname()[1]}  # never fetched as an external attachment
         self.base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
         self._server = uvicorn.Server(config)

@@ -326,7 +326,9 @@ def test_external_attachment_that_cannot_be_fetched(client):
     with document_server({}) as base:
         url = f"{base}/missing.pdf"
         body = schedule_body(attachments=[pdf_attachment(1, "ok.pdf"), external(url, name="r.pdf")])
-        assert_refused(client, body, f"scheduling failed: attachment r.pdf: could not fetch {url}: HTTP 404")
+        assert_refused(client, body, "scheduling failed: could not fetch attachment r.pdf")  # details: journal
+        fetched = client.get("/_emulator/journal").json()["entries"][-1]["attachments"][-1]
+        assert (fetched["url"], fetched["fetch_error"]) == (url, f"{url}: HTTP 404")
 
 
 @pytest.mark.parametrize(

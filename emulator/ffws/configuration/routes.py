@@ -34,7 +34,8 @@ def _singleton(name: str, models: tuple[str, ...], readable_by_all: bool = False
         require_admin(caller, DATA_CHANGE_DENIED)
         box = get_box(request)
         values = read_fields(parse_xml(body, root=name), SPECS[name])
-        service.edit_setting(work, name, values, lines=box.settings.line_count, cover_pages=box.cover_page_names())
+        lines, cover_pages = box.settings.line_count, box.cover_page_names()
+        service.edit_setting(work, name, values, box.auth.passwords.hash, lines=lines, cover_pages=cover_pages)
         return xml_response("Modified")
 
     title = name.replace("_", " ")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -18,11 +18,22 @@ LINE_SETTINGS = frozenset({"sip_settings"})
 
 
 def edit_setting(
-    work: UnitOfWork, name: str, values: dict[str, Any], *, lines: int, cover_pages: Collection[str]
+    work: UnitOfWork,
+    name: str,
+    values: dict[str, Any],
+    hash_password: Callable[[str], str],
+    *,
+    lines: int,
+    cover_pages: Collection[str],
 ) -> None:
-    """Change the fields sent of one settings document; an invalid result is refused before anything is written."""
+    """Change the fields sent of one settings document; an invalid result is refused before anything is written.
+
+    A password (SIP, T.37) is write-only and nothing in the emulator uses it, so only its Argon2 hash is stored: an
+    export or a copy of the database does not show it. It is hashed before the transaction opens, as a user's is."""
     if values.get("password") == "":
         del values["password"]  # it is returned empty: writing back what was read must not erase it
+    if "password" in values:
+        values["password"] = hash_password(values["password"])
     session = work.session
     merged = {**config.read_setting(session, name), **values}
     check(name, merged, lines=lines, cover_pages=cover_pages)

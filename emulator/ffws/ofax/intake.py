@@ -1,6 +1,6 @@
 """Taking in a ``schedule_fax``: the body is spooled to disk while it arrives (capped by the model's request size),
 parsed with attachment content decoded straight into files, so a 36 MB request is never held several times in
-memory. External attachments are fetched here, with a timeout and a size cap."""
+memory. External attachments are fetched by ``fetch``."""
 
 from __future__ import annotations
 
@@ -108,29 +108,3 @@ def parse_schedule_fax(body: IO[bytes], blobs: Blobs) -> XNode:
         return decode_base64_into(text, blobs.create())
 
     return parse_xml(body, root="schedule_fax", sinks={"content": content_sink}, huge=True)
-
-
-def fetch_external(url: str, blob: Blob, *, timeout: float, limit: int) -> Blob:
-    """Fetch an external attachment (the client asked for it) into the blob; failures are recorded in blob.error."""
-    import httpx  # only faxes with external attachments need an HTTP client
-
-    digest = hashlib.sha256()
-    try:
-        with httpx.stream("GET", url, timeout=timeout, follow_redirects=True) as response:
-            if response.status_code != 200:
-                blob.error = f"could not fetch {url}: HTTP {response.status_code}"
-                return blob
-            blob.content_type = response.headers.get("content-type", "")
-            with blob.path.open("wb") as out:
-                for chunk in response.iter_bytes():
-                    blob.size += len(chunk)
-                    if blob.size > limit:
-                        blob.error = f"could not fetch {url}: larger than {limit} bytes"
-                        return blob
-                    out.write(chunk)
-                    digest.update(chunk)
-    except (httpx.HTTPError, ValueError) as exc:
-        blob.error = f"could not fetch {url}: {exc.__class__.__name__}"
-        return blob
-    blob.sha256 = digest.hexdigest()
-    return blob

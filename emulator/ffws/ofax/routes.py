@@ -18,7 +18,7 @@ from emulator.ffws.fields import count_param, flag_param
 from emulator.ffws.http import CurrentCaller, Work, base_url, get_box
 from emulator.ffws.ofax import service
 from emulator.ffws.ofax.intake import Blobs, parse_schedule_fax, spool_body
-from emulator.ffws.ofax.wire import fax_entry_element, read_schedule_fax
+from emulator.ffws.ofax.wire import ScheduleFax, fax_entry_element, read_schedule_fax
 from emulator.wire import Elem, FFWSError
 from emulator.wire.errors import invalid
 from emulator.wire.response import empty_response, xml_response
@@ -27,32 +27,49 @@ from emulator.wire.times import parse_time
 CLASSES = ("pending", "sending", "complete")
 
 
-def _schedule(request: Request, caller: Caller, work: UnitOfWork, body: IO[bytes]) -> list[Elem]:
+def _read(body: IO[bytes], blobs: Blobs, intake: service.Intake) -> ScheduleFax:
+    fax = read_schedule_fax(parse_schedule_fax(body, blobs))
+    service.check_request(fax, intake)
+    return fax
+
+
+def _journal_view(fax: ScheduleFax) -> list[dict]:
+    """The journal keeps at most the start of a body: it also gets each attachment's size and digest, and for an
+    external one its URL and why it could not be fetched."""
+    view = []
+    for a in fax.attachments:
+        if a.blob is None:
+            continue
+        seen = {"name": a.name, "content_type": a.content_type, "size": a.blob.size, "sha256": a.blob.sha256}
+        if a.location == "external":
+            seen.update(url=a.url, fetch_error=a.blob.error or None)
+        view.append(seen)
+    return view
+
+
+def _store(request: Request, caller: Caller, work: UnitOfWork, fax: ScheduleFax, intake: service.Intake) -> list[Elem]:
     box = get_box(request)
-    blobs = Blobs(box.store.incoming_file)
-    try:
-        fax = read_schedule_fax(parse_schedule_fax(body, blobs))
-        intake = box.intake()
-        service.check_attachments(fax, intake, blobs)
-        # The journal keeps at most the start of a body: it also gets each attachment's size and digest.
-        request.state.attachments = [
-            {"name": a.name, "content_type": a.content_type, "size": a.blob.size, "sha256": a.blob.sha256}
-            for a in fax.attachments
-            if a.blob is not None
-        ]
-        entries = service.schedule_fax(work, caller, fax, intake, box.clock.now)
-        return [fax_entry_element(e, base_url(request), box.zone) for e in entries]
-    finally:
-        blobs.discard()  # whatever was not moved into the fax's folder
-        body.close()
+    service.check_contents(fax)
+    entries = service.schedule_fax(work, caller, fax, intake, box.clock.now)
+    return [fax_entry_element(e, base_url(request), box.zone) for e in entries]
 
 
 @device.route("POST", "/ofax", status_code=201)
 @device.route("POST", "/ofax/", status_code=201)
 async def schedule_fax(request: Request, caller: CurrentCaller, work: Work) -> Response:
     """Schedule a fax: one entry per recipient; 201 with message Success."""
+    box = get_box(request)
     body = await spool_body(request)
-    elements = await run_in_threadpool(_schedule, request, caller, work, body)
+    blobs = Blobs(box.store.incoming_file)
+    intake = box.intake()
+    try:
+        fax = await run_in_threadpool(_read, body, blobs, intake)
+        await service.fetch_externals(fax, intake, blobs)  # on the event loop: no worker thread waits for a server
+        request.state.attachments = _journal_view(fax)
+        elements = await run_in_threadpool(_store, request, caller, work, fax, intake)
+    finally:
+        blobs.discard()  # whatever was not moved into the fax's folder
+        body.close()
     return xml_response("Success", elements, status=201)
 
 

@@ -21,7 +21,8 @@ from emulator.device.store import DocumentStore
 from emulator.documents import SUPPORTED_CONTENT_TYPES
 from emulator.events import EntryStateChanged
 from emulator.ffws.auth import Caller, may_act_on, unauthorized
-from emulator.ffws.ofax.intake import Blobs, fetch_external
+from emulator.ffws.ofax.fetch import FetchPolicy, fetch_external
+from emulator.ffws.ofax.intake import Blobs
 from emulator.ffws.ofax.wire import AttachmentIn, ScheduleFax, media_type, normal_content_type
 from emulator.ffws.users.models import User
 from emulator.wire import FFWSError
@@ -49,33 +50,45 @@ class Intake:
     store: DocumentStore
     outcome_for: Callable[[str], str]
     external_enabled: bool
-    external_timeout: float
+    fetch: FetchPolicy
 
 
 def _failed(attachment: AttachmentIn, reason: str) -> FFWSError:
     return FFWSError(400, f"scheduling failed: attachment {attachment.name}: {reason}")
 
 
-def check_attachments(request: ScheduleFax, intake: Intake, blobs: Blobs) -> None:
-    """Every attachment readable and of a type the box converts; external ones fetched now (the client asked)."""
-    _check_recipients(request, intake)  # before fetching anything for a request that will be refused
+def check_request(request: ScheduleFax, intake: Intake) -> None:
+    """What can be judged before anything is fetched: the recipients, each attachment's location and encoding."""
+    _check_recipients(request, intake)
     for attachment in request.attachments:
         if attachment.location == "external":
             if not attachment.url:
                 raise _failed(attachment, "no url")
             if not intake.external_enabled:
                 raise _failed(attachment, "external attachments are disabled on this box")
-            blob = blobs.create()
-            fetch_external(attachment.url, blob, timeout=intake.external_timeout, limit=intake.max_document_bytes)
-            attachment.blob = blob
-            attachment.content_type = attachment.content_type or normal_content_type(blob.content_type)
         elif attachment.location != "inline":
             raise _failed(attachment, f"unknown location {attachment.location}")
         elif attachment.encoding != "base64":
             raise _failed(attachment, f"unsupported content_transfer_encoding {attachment.encoding}")
-        if attachment.blob is not None and attachment.blob.error:
-            raise _failed(attachment, attachment.blob.error)
-        if attachment.blob is None or attachment.blob.size == 0:  # <content/> is no content either
+
+
+async def fetch_externals(request: ScheduleFax, intake: Intake, blobs: Blobs) -> None:
+    """Fetch the external attachments (the client asked for them), one after the other, on the event loop."""
+    for attachment in request.attachments:
+        if attachment.location == "external":
+            attachment.blob = await fetch_external(attachment.url, blobs.create(), intake.fetch)
+            attachment.content_type = attachment.content_type or normal_content_type(attachment.blob.content_type)
+
+
+def check_contents(request: ScheduleFax) -> None:
+    """Every attachment readable and of a type the box converts. Why a fetch failed is for the journal only."""
+    for attachment in request.attachments:
+        blob = attachment.blob
+        if blob is not None and blob.error:
+            if attachment.location == "external":
+                raise FFWSError(400, f"scheduling failed: could not fetch attachment {attachment.name}")
+            raise _failed(attachment, blob.error)
+        if blob is None or blob.size == 0:  # <content/> is no content either
             raise _failed(attachment, "no content")
         if media_type(attachment.content_type) not in SUPPORTED_CONTENT_TYPES:
             raise _failed(attachment, f"unsupported content type {media_type(attachment.content_type) or '(none)'}")
