@@ -23,7 +23,8 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 log = logging.getLogger("emulator")
 
-BODY_RATE = 64 * 1024  # bytes per second: each 64 KiB of body received buys another second of body timeout
+BODY_RATE = 1024  # bytes per second: each KiB of body received buys another second of body timeout (a slow link
+# is fine, a dribble of a few bytes a second is not)
 RESERVED_FILES = 256  # descriptors kept for the database, documents, TLS files and the listeners themselves
 
 

@@ -103,7 +103,7 @@ class Settings(BaseSettings):
         30.0,
         gt=0,
         le=3600,
-        description="Seconds a request body has to arrive, plus one for every 64 KiB received (time the emulator "
+        description="Seconds a request body has to arrive, plus one for every KiB received (time the emulator "
         "is not reading does not count); a slower body is cut off.",
     )
     keep_alive_timeout: int = Field(

@@ -136,5 +136,22 @@ class EmulatorHandle:
         return self._control("POST", "/faults", json=spec)["id"]
 
     def journal(self, **filters: Any) -> list[dict[str, Any]]:
-        """The recorded /ffws/v1 exchanges (oldest first); filters: limit, method, path (glob), status."""
-        return self._control("GET", "/journal", params={k: v for k, v in filters.items() if v is not None})["entries"]
+        """The recorded /ffws/v1 exchanges (oldest first), with their bodies as kept; filters: limit, method, path
+        (glob), status. The control plane answers in pages with bodies cut: this follows every page and reads each
+        cut entry whole."""
+        query = {k: v for k, v in filters.items() if v is not None}
+        wanted = query.pop("limit", None)
+        entries: list[dict[str, Any]] = []
+        while wanted is None or len(entries) < wanted:
+            page_query = dict(query, **({"limit": wanted - len(entries)} if wanted is not None else {}))
+            page = self._control("GET", "/journal", params=page_query)
+            entries = page["entries"] + entries
+            if "next_before" not in page:
+                break
+            query["before"] = page["next_before"]
+        return [self._whole(entry) for entry in entries]
+
+    def _whole(self, entry: dict[str, Any]) -> dict[str, Any]:
+        if entry.pop("request_body_cut", False) | entry.pop("response_body_cut", False):
+            return self._control("GET", f"/journal/{entry['id']}")
+        return entry

@@ -106,6 +106,29 @@ def test_the_emulators_own_listeners_are_never_fetched(client, monkeypatch):
             assert refused_with(client, url).endswith("the emulator never fetches from its own listeners")
 
 
+@pytest.mark.parametrize("host", ["[::ffff:127.0.0.1]", "[::ffff:7f00:1]", "127.1", "localhost."])
+def test_other_spellings_of_a_local_address_are_the_same_listener(client, monkeypatch, host):
+    with document_server({"/doc.pdf": (PDF, "application/pdf")}) as base:
+        port = int(base.rsplit(":", 1)[1])
+        monkeypatch.setattr(client.box, "listening_ports", {port})
+        error = refused_with(client, f"http://{host}:{port}/doc.pdf")
+        assert error.endswith("never fetches from its own listeners") or "cannot resolve" in error
+
+
+@pytest.mark.parametrize("path", ["/%5Femulator/state/export", "/ffws/../_emulator/state/export", "/_emulator"])
+def test_the_control_plane_in_any_spelling_is_never_fetched(client, path):
+    with document_server({}) as base:
+        assert "control plane" in refused_with(client, f"{base}{path}")
+
+
+@pytest.mark.parametrize("settings_overrides", [{"external_deny": "localhost, 127.0.0.0/8"}])
+@pytest.mark.parametrize("host", ["localhost.", "LOCALHOST", "[::ffff:127.0.0.1]"])
+def test_a_denied_host_in_another_spelling_is_still_denied(client, host):
+    with document_server({"/doc.pdf": (PDF, "application/pdf")}) as base:
+        port = int(base.rsplit(":", 1)[1])
+        assert "is denied" in refused_with(client, f"http://{host}:{port}/doc.pdf")
+
+
 def test_a_redirect_is_checked_again_at_every_hop(client, monkeypatch):
     with document_server({"/doc.pdf": (PDF, "application/pdf")}) as target:
         monkeypatch.setattr(client.box, "listening_ports", {int(target.rsplit(":", 1)[1])})

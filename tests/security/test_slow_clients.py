@@ -220,7 +220,7 @@ def test_a_dribbled_body_is_cut_off(strict_server):
 
 
 def test_a_body_that_keeps_up_is_read_in_full(strict_server):
-    # 256 KiB in eight parts 0.3 s apart: 2.4 s, past the 1 s body timeout, but each 64 KiB buys a second more.
+    # 256 KiB in eight parts 0.3 s apart: 2.4 s, past the 1 s body timeout, but each KiB buys a second more.
     body = b"<contact><name>" + b"x" * (256 * 1024) + b"</name><fax_number>1</fax_number></contact>"
     step = len(body) // 8 + 1
     with socket.create_connection(_address(strict_server.base_url)) as sock:

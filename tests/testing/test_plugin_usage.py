@@ -53,3 +53,14 @@ def test_http_fault_and_inbound_fax(faxfinder):
     faxfinder.advance(600)
     log = httpx.get(f"{faxfinder.url}/inbound_log", auth=faxfinder.auth).text
     assert f"<id>{received['id']}</id>" in log and "<pages>2</pages>" in log
+
+
+def test_the_journal_gives_bodies_whole_and_every_page(faxfinder):
+    name = "N" * 6000  # longer than the control plane's list view keeps of a body
+    contact = f"<contact><name>{name}</name></contact>"
+    for _ in range(3):
+        httpx.post(f"{faxfinder.url}/contacts/admin", content=contact, auth=faxfinder.auth)
+    posted = faxfinder.journal(method="POST")
+    assert len(posted) == 3
+    assert all(name in entry["request_body"] for entry in posted)  # (refused: longer than a name may be)
+    assert [e["id"] for e in faxfinder.journal(method="POST", limit=2)] == [e["id"] for e in posted[1:]]

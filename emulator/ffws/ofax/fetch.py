@@ -18,10 +18,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import ipaddress
+import posixpath
 import socket
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import anyio
 import anyio.to_thread
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 MAX_REDIRECTS = 5
 WRITE_CHUNK = 1024 * 1024
 CONTROL_PREFIX = "/_emulator"
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -76,8 +78,19 @@ class FetchPolicy:
     own_ports: frozenset[int]  # the emulator's listeners: never fetched on a local address
 
 
-def _is_local(address: Address) -> bool:
-    return address.is_loopback or address.is_unspecified or address in _machine_addresses()
+def _plain(address: Address) -> Address:
+    """The IPv4 address inside an IPv4-mapped, 6to4 or IPv4-compatible IPv6 one (``[::ffff:127.0.0.1]`` is
+    127.0.0.1 to every check), else the address itself."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return address.ipv4_mapped
+        if address.sixtofour is not None:
+            return address.sixtofour
+        if int(address) >> 32 == 0 and int(address) > 1:  # ::a.b.c.d (deprecated IPv4-compatible form)
+            return ipaddress.IPv4Address(int(address))
+        if address in NAT64:  # 64:ff9b::a.b.c.d reaches a.b.c.d through a NAT64 gateway
+            return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return address
 
 
 @functools.cache
@@ -87,7 +100,7 @@ def _machine_addresses() -> frozenset[Address]:
         found = socket.getaddrinfo(socket.gethostname(), None)
     except OSError:
         return frozenset()
-    return frozenset(ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in found)
+    return frozenset(_plain(ipaddress.ip_address(info[4][0].split("%", 1)[0])) for info in found)
 
 
 async def _addresses(host: str, port: int) -> list[Address]:
@@ -95,7 +108,7 @@ async def _addresses(host: str, port: int) -> list[Address]:
         infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError as exc:
         raise Refused(f"cannot resolve {host}: {exc.strerror or exc}") from None
-    return [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
+    return [_plain(ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])) for info in infos]
 
 
 async def check_url(url: str, policy: FetchPolicy) -> None:
@@ -103,10 +116,11 @@ async def check_url(url: str, policy: FetchPolicy) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise Refused(f"only http and https URLs are fetched, not {parts.scheme or 'a relative URL'}")
-    host = (parts.hostname or "").lower()
+    host = (parts.hostname or "").lower().rstrip(".")  # "example.com." is example.com
     if not host:
         raise Refused("no host in the URL")
-    if parts.path.startswith(CONTROL_PREFIX):
+    path = posixpath.normpath("/" + unquote(parts.path).lstrip("/"))  # as served: /%5Femulator, /a/../_emulator
+    if path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/"):
         raise Refused("the emulator's control plane is never fetched")
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -117,8 +131,10 @@ async def check_url(url: str, policy: FetchPolicy) -> None:
         raise Refused(f"host {host} is denied (--external-deny)")
     if policy.allow and not policy.allow.match(host, addresses):
         raise Refused(f"host {host} is not allowed (--external-allow)")
-    if port in policy.own_ports and any(_is_local(address) for address in addresses):
-        raise Refused("the emulator never fetches from its own listeners")
+    if port in policy.own_ports:
+        machine = await anyio.to_thread.run_sync(_machine_addresses)  # a name lookup: never on the event loop
+        if any(a.is_loopback or a.is_unspecified or a in machine for a in addresses):
+            raise Refused("the emulator never fetches from its own listeners")
 
 
 async def fetch_external(url: str, blob: Blob, policy: FetchPolicy) -> Blob:
