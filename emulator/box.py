@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from emulator import paths
-from emulator.clock import Clock, wall_now
+from emulator.clock import LATEST, Clock, in_range, wall_now
 from emulator.db import Base, Database
 from emulator.db.engine import wipe
 from emulator.db.migrate import upgrade
@@ -215,6 +215,8 @@ class Box:
         each step, so what is scheduled meanwhile is scheduled at the time reached."""
         epoch = self.works.epoch
         target = self.clock.now() + timedelta(seconds=seconds)
+        if not in_range(target):
+            raise ValueError(f"the emulated clock cannot go past {LATEST.isoformat()}")
         count = self.queue.run_until(target, move_clock=self.clock.advance_to, epoch=epoch)
         if self.queue.reach(target, epoch, self.clock.advance_to):  # not after a reset that came meanwhile
             self.bus.publish([ClockChanged()])

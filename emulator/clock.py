@@ -11,6 +11,15 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
+# The range emulated time stays in: a snapshot or an advance beyond it is refused, so that every later step, advance
+# and timestamp still fits in a datetime (the largest is 9999-12-31).
+EARLIEST = datetime(1970, 1, 1)
+LATEST = datetime(9000, 1, 1)
+
+
+def in_range(when: datetime) -> bool:
+    return EARLIEST <= when <= LATEST
+
 
 def wall_now() -> datetime:
     """The real UTC time, as a naive datetime: where the scaled clock starts on a new box."""

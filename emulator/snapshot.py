@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import DateTime, Table, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from emulator.clock import EARLIEST, LATEST, in_range
 from emulator.db import Base
 from emulator.db.models import load_models
 from emulator.events import StateReplaced
@@ -106,6 +107,10 @@ def import_state(box: Box, data: Any) -> None:
         raise SnapshotError(f"invalid snapshot: clock: {exc}") from None
     if not 0 < time_scale <= 100000:
         raise SnapshotError(f"invalid snapshot: clock: time_scale {time_scale} out of range")
+    if not in_range(now):
+        raise SnapshotError(
+            f"invalid snapshot: clock: {now.isoformat()} outside {EARLIEST.isoformat()} .. {LATEST.isoformat()}"
+        )
     documents = _documents(box, data["documents"])
     try:
         with box.work() as work:

@@ -6,6 +6,7 @@ from pydantic import BaseModel, Field
 
 from emulator.catalogue import control
 from emulator.control.deps import ControlBox
+from emulator.control.errors import ControlError
 from emulator.wire.times import format_time
 
 
@@ -49,8 +50,11 @@ def change_clock(change: ClockChange, box: ControlBox) -> ClockView:
     return ClockView(**_view(box))
 
 
-@control.route("POST", "/clock/advance")
+@control.route("POST", "/clock/advance", errors=(400,))
 def advance_clock(advance: Advance, box: ControlBox) -> Advanced:
     """Move time forward by N seconds; every queue transition due on the way runs, in order, before the answer."""
-    transitions = box.advance(advance.seconds)
+    try:
+        transitions = box.advance(advance.seconds)
+    except ValueError as exc:  # past the emulated clock's range: nothing moved
+        raise ControlError(400, str(exc)) from None
     return Advanced(transitions=transitions, **_view(box))

@@ -96,3 +96,13 @@ def test_bad_bodies_are_refused(client, method, path, body, error):
     assert error in response.json()["error"]
     assert client.get(CLOCK).json() == START
     assert box_state(client.box) == before
+
+
+def test_an_advance_past_the_clocks_range_is_refused_and_moves_nothing(client):
+    client.box.clock.set(client.box.clock.now().replace(year=8999))
+    before = client.get("/_emulator/clock").json()
+    answer = client.post("/_emulator/clock/advance", json={"seconds": 10 * 365 * 86400})
+    assert answer.status_code == 400
+    assert answer.json() == {"error": "the emulated clock cannot go past 9000-01-01T00:00:00"}
+    assert client.get("/_emulator/clock").json() == before
+    assert client.post("/ffws/v1/ofax", fax_to("555-1234")).status_code == 201  # the box still works

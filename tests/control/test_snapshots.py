@@ -112,6 +112,11 @@ BAD = {
     "tables": (_bad(tables=[]), "snapshot needs tables and documents"),
     "clock": (_bad(clock={"now": "yesterday"}), "invalid snapshot: clock: time data 'yesterday'"),
     "clock-type": (_bad(clock="noon"), "invalid snapshot: clock must be an object"),
+    "clock-9999": (
+        _bad(clock={"now": "9999-12-31T23:59:59"}),
+        "invalid snapshot: clock: 9999-12-31T23:59:59 outside 1970-01-01T00:00:00 .. 9000-01-01T00:00:00",
+    ),
+    "clock-1900": (_bad(clock={"now": "1900-01-01T00:00:00"}), "invalid snapshot: clock: 1900-01-01T00:00:00 outside"),
     "rows": (_bad_table("users", "abc"), "invalid snapshot: table users must be a list of rows"),
     "missing-column": (_bad_table("users", [{"id": 1}]), "invalid snapshot: NOT NULL"),
     "bad-date": (_bad_table("faxes", [{"id": 9, "created": "x"}]), "invalid snapshot: Invalid"),
