@@ -250,7 +250,3 @@ class Box:
     def outcome_for(self, fax_number: str) -> str:
         """What the far end will do for a newly scheduled entry: a fax fault, else the outcome rules."""
         return self.faults.outcome_for(fax_number) or outcome_for(fax_number, self.rules)
-
-    def global_list_open(self, session: Session) -> bool:
-        """May non-admin users write the global phone book? (device setting global_contacts_status)."""
-        return config.global_list_open(session)

@@ -20,6 +20,7 @@ from collections import deque
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from emulator.wire.parse import HARDENED, has_dtd
 from emulator.wire.times import format_time
 
 KEEP_BODY = 256 * 1024  # bytes of a request or response body kept in an entry
@@ -99,15 +100,7 @@ def _parsed(body: bytes) -> tuple[Any, bool]:
     the end of a cut body it stops, and the tree holds what came before: the rest is never shown."""
     from lxml import etree
 
-    parser = etree.XMLPullParser(
-        events=("start",),
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
+    parser = etree.XMLPullParser(events=("start",), huge_tree=False, **HARDENED)
     whole = True
     try:
         parser.feed(body.lstrip())  # the box skips leading white space too
@@ -120,8 +113,7 @@ def _parsed(body: bytes) -> tuple[Any, bool]:
         except etree.LxmlError:
             whole = False
     if root is not None:
-        docinfo = root.getroottree().docinfo
-        whole = whole and not (docinfo.doctype or docinfo.internalDTD is not None)
+        whole = whole and not has_dtd(root)
     return root, whole
 
 

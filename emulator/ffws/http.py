@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from emulator.catalogue import device
 from emulator.db.work import UnitOfWork
+from emulator.device import config
 from emulator.ffws.auth import Caller, unauthorized
 from emulator.wire.parse import not_valid_xml
 
@@ -117,7 +118,7 @@ def global_list_open(request: Request) -> bool:
     is parsed, so a stranger gets its 403 first."""
     box = get_box(request)
     with box.db.read() as session:
-        return box.global_list_open(session)
+        return config.global_list_open(session)
 
 
 GlobalListOpen = Annotated[bool, Depends(global_list_open)]

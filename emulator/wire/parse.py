@@ -22,6 +22,15 @@ from emulator.wire.errors import INVALID_XML, FFWSError
 if TYPE_CHECKING:
     from lxml import etree
 
+# The one set of parser options for anything a client sent: no entity resolved, no DTD loaded, never the network.
+HARDENED = {
+    "resolve_entities": False,
+    "no_network": True,
+    "load_dtd": False,
+    "dtd_validation": False,
+    "remove_comments": True,
+    "remove_pis": True,
+}
 MAX_DEPTH = 32
 MAX_ELEMENTS = 50_000
 
@@ -111,17 +120,7 @@ def parse_xml(
     from lxml import etree  # loaded with the first body parsed, not at start-up (a start answers /verify sooner)
 
     etree.clear_error_log()  # the log is per thread and cumulative; _syntax_detail reads this parse's last entry
-    context = etree.iterparse(
-        stream,
-        events=("start", "end"),
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=huge,
-        remove_comments=True,
-        remove_pis=True,
-    )
+    context = etree.iterparse(stream, events=("start", "end"), huge_tree=huge, **HARDENED)
     failure: FFWSError | None = None
     with_dtd = False
     try:
@@ -129,7 +128,7 @@ def parse_xml(
             if event == "start":
                 count += 1
                 if not stack:
-                    with_dtd = _has_dtd(elem)
+                    with_dtd = has_dtd(elem)
                     _check_root(elem, roots, with_dtd)
                 if len(stack) >= MAX_DEPTH:
                     raise not_valid_xml(f"elements nested deeper than {MAX_DEPTH} levels")
@@ -175,7 +174,8 @@ def parse_xml(
     return top
 
 
-def _has_dtd(elem: Any) -> bool:
+def has_dtd(elem: Any) -> bool:
+    """Whether the document of ``elem`` carries a DOCTYPE or a DTD."""
     docinfo = elem.getroottree().docinfo
     return bool(docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None)
 
