@@ -37,7 +37,6 @@ class Queue:
         inbound: InboundLine,
     ) -> None:
         self.works = works
-        self.db = works.db
         self.preprocessor = preprocessor
         self.inbound = inbound
         self._lines = lines

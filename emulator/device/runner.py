@@ -56,8 +56,8 @@ class Runner:
             self._wake.set()
 
     def _next_due(self) -> datetime | None:
-        with self.queue.db.read() as session:
-            return self.queue.next_due(session)
+        with self.queue.works(write=False) as look:
+            return self.queue.next_due(look.session)
 
     async def _run(self) -> None:
         assert self._wake is not None

@@ -29,15 +29,20 @@ def test_an_unexpected_error_converting_one_fax_marks_only_that_fax(client, monk
     assert second["state"] == "sent"
 
 
-def test_an_entry_whose_transition_fails_ends_dead_and_the_queue_goes_on(client, monkeypatch):
-    original = Queue._start_try
+def fail_for(monkeypatch, method: str, fax_number: str) -> None:  # noqa: ANN001
+    """Make the queue's ``method`` raise for the entry to ``fax_number`` (and work as usual for the others)."""
+    original = getattr(Queue, method)
 
-    def start_try(self, session, entry, line, now):  # noqa: ANN001, ANN202
-        if entry.recipient_fax_number == "555-1000":
+    def failing(self, session, entry, *args):  # noqa: ANN001, ANN002, ANN202
+        if entry.recipient_fax_number == fax_number:
             raise RuntimeError("simulated")
-        return original(self, session, entry, line, now)
+        return original(self, session, entry, *args)
 
-    monkeypatch.setattr(Queue, "_start_try", start_try)
+    monkeypatch.setattr(Queue, method, failing)
+
+
+def test_an_entry_whose_transition_fails_ends_dead_and_the_queue_goes_on(client, monkeypatch):
+    fail_for(monkeypatch, "_start_try", "555-1000")
     for number in ("555-1000", "555-1001", "555-1002"):
         assert client.post("/ffws/v1/ofax", fax_to(number)).status_code == 201
     answer = client.post("/_emulator/clock/advance", json={"seconds": 600})
@@ -50,14 +55,7 @@ def test_an_entry_whose_transition_fails_ends_dead_and_the_queue_goes_on(client,
 
 
 def test_an_entry_whose_call_fails_to_end_frees_its_line(client, monkeypatch):
-    original = Queue._finish_try
-
-    def finish_try(self, session, entry, attempt, now):  # noqa: ANN001, ANN202
-        if entry.recipient_fax_number == "555-1000":
-            raise RuntimeError("simulated")
-        return original(self, session, entry, attempt, now)
-
-    monkeypatch.setattr(Queue, "_finish_try", finish_try)
+    fail_for(monkeypatch, "_finish_try", "555-1000")
     for number in ("555-1000", "555-1001"):
         assert client.post("/ffws/v1/ofax", fax_to(number)).status_code == 201
     assert client.post("/_emulator/clock/advance", json={"seconds": 900}).status_code == 200
