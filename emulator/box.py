@@ -157,12 +157,18 @@ class Box:
 
         One unit of work under the queue's lock: a request that writes happens wholly before or wholly after it."""
         self._hash_seed_passwords()
+        self.replace_state("reset", self.seed, self._fresh_state)
+
+    def replace_state(self, how: str, fill: Callable[[Session], None], then: Callable[[], None]) -> None:
+        """Every table emptied and filled again by ``fill``, in one unit of work (a reset, an import). Right after its
+        commit, under the lock, work prepared from the old state is void and ``then`` replaces what lives outside
+        the database (documents, clock…)."""
         with self.work() as work:
             self.wipe(work.session)
-            self.seed(work.session)
-            work.on_commit(self.works.replaced)  # after the commit, before the lock is released
-            work.on_commit(self._fresh_state)
-            work.emit(StateReplaced("reset"))
+            fill(work.session)
+            work.on_commit(self.works.replaced)
+            work.on_commit(then)
+            work.emit(StateReplaced(how))
 
     def _fresh_state(self) -> None:
         self.store.clear()

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import DateTime, Table, insert, select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from emulator.clock import EARLIEST, LATEST, in_range
 from emulator.db import Base
 from emulator.db.models import load_models
-from emulator.events import StateReplaced
 from emulator.wire.times import parse_time
 
 if TYPE_CHECKING:
@@ -113,19 +113,22 @@ def import_state(box: Box, data: Any) -> None:
         )
     documents = _documents(box, data["documents"])
     try:
-        with box.work() as work:
-            box.wipe(work.session)
-            for table in _tables():
-                rows = [_row(table, r) for r in data["tables"].get(table.name, [])]
-                if rows:
-                    work.session.execute(insert(table), rows)
-            work.session.flush()
-            work.on_commit(box.works.replaced)  # after the commit, before the lock is released
-            work.on_commit(lambda: _replace_documents(box, documents, manual, time_scale, now))
-            work.emit(StateReplaced("import"))
+        box.replace_state(
+            "import",
+            lambda session: _insert_rows(session, data["tables"]),
+            lambda: _replace_documents(box, documents, manual, time_scale, now),
+        )
     except (KeyError, TypeError, ValueError, AttributeError, SQLAlchemyError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         raise SnapshotError(f"invalid snapshot: {reason}") from None
+
+
+def _insert_rows(session: Session, tables: dict[str, Any]) -> None:
+    for table in _tables():
+        rows = [_row(table, r) for r in tables.get(table.name, [])]
+        if rows:
+            session.execute(insert(table), rows)
+    session.flush()
 
 
 def _replace_documents(box: Box, documents: dict[Path, bytes], manual: bool, time_scale: float, now: datetime) -> None:
