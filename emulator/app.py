@@ -18,6 +18,7 @@ from emulator import __version__, catalogue
 from emulator.box import Box
 from emulator.control.errors import ControlError, documented
 from emulator.control.gate import ControlGate
+from emulator.full_disk import FullDiskMiddleware
 from emulator.middleware import DeviceMiddleware
 from emulator.settings import Settings
 from emulator.wire import FFWSError
@@ -103,6 +104,7 @@ def _mount(app: FastAPI, model: str) -> None:
             methods=[endpoint.method],
             status_code=endpoint.status_code,
             responses=documented(endpoint.errors),
+            openapi_extra={"requestBody": endpoint.body} if endpoint.body else None,
         )
 
 
@@ -135,6 +137,7 @@ def create_app(settings: Settings | None = None, box: Box | None = None) -> Fast
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(ControlError, _control_error)
     app.add_exception_handler(Exception, _unexpected)
+    app.add_middleware(FullDiskMiddleware)  # inside the journal's middleware, which records its 503
     app.add_middleware(DeviceMiddleware, box=box)
     app.add_middleware(ControlGate, box=box, open_paths=tuple(p for p in (app.docs_url, app.openapi_url) if p))
     _mount(app, settings.model)

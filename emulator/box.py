@@ -23,13 +23,14 @@ from emulator.db.work import UnitOfWork, Works
 from emulator.device import config
 from emulator.device.inbound import Arrival, InboundFax, InboundLine
 from emulator.device.lines import LineState, line_states
-from emulator.device.models import Call, ClockState
+from emulator.device.models import Call, ClockState, DocumentGeneration
 from emulator.device.outcomes import load_rules, outcome_for
 from emulator.device.preprocess import Preprocessor
+from emulator.device.previews import documents_quota
 from emulator.device.profiles import PROFILES
 from emulator.device.queue import Queue
 from emulator.device.runner import Runner
-from emulator.device.store import DocumentStore
+from emulator.device.store import DocumentStore, Staging
 from emulator.events import (
     ClockChanged,
     EntryStateChanged,
@@ -50,6 +51,11 @@ if TYPE_CHECKING:
     from emulator.ffws.ofax.service import Intake
 
 
+class StateIncomplete(Exception):
+    """The state was replaced in the database, but its documents could not be put in place (they are at the next
+    start)."""
+
+
 class Box:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -63,9 +69,12 @@ class Box:
         self.auth = Authenticator(self.db, Passwords(settings.argon2_time_cost, settings.argon2_memory_kib))
         self.fixtures = paths.fixtures_dir()
         self.profile = PROFILES[settings.model]
-        self.store = DocumentStore(settings.documents_dir)
+        self.store = DocumentStore(settings.documents_dir, settings.data_dir / "incoming")
         self.rules = load_rules(self.fixtures / "outcomes.json")
-        self.preprocessor = Preprocessor(self.store, self.cover_pages_dir, self.zone)
+        self.quota = documents_quota(self.store, settings.disk_quota, self.works)  # walked when first needed
+        self.preprocessor = Preprocessor(
+            self.store, self.cover_pages_dir, self.zone, settings.conversion_limits, quota=self.quota
+        )
         self.inbound = InboundLine(self.store)
         self.queue = Queue(self.works, self.preprocessor, self.enabled_lines, self.inbound)
         self.runner = Runner(self.queue, self.clock)
@@ -82,6 +91,10 @@ class Box:
         self.bus.subscribe(wake, lambda _event: self.runner.nudge())
         self.bus.subscribe(UserChanged, self._credentials_changed, immediate=True)
         self.bus.subscribe(StateReplaced, lambda _event: self.auth.clear(), immediate=True)
+        # The documents' tally is walked again when next needed: forgotten at the commit, and once more after the
+        # new documents are in place (a walk in between may have seen the old ones).
+        self.bus.subscribe(StateReplaced, self.quota.invalidate, immediate=True)
+        self.bus.subscribe(StateReplaced, self.quota.invalidate)
 
     def _credentials_changed(self, event: UserChanged) -> None:
         if event.credentials:
@@ -108,6 +121,8 @@ class Box:
             if empty and session.scalars(select(User.id).limit(1)).first() is None:
                 self.seed(session)
             remembered = session.get(ClockState, 1)
+            generation = session.get(DocumentGeneration, 1)
+            self.store.recover(generation.value if generation is not None else None)
         if remembered is not None and remembered.now > self.clock.now():
             self.clock.set(remembered.now)  # a restart never moves emulated time backwards
         self.store.clear_incoming()
@@ -157,21 +172,42 @@ class Box:
 
         One unit of work under the queue's lock: a request that writes happens wholly before or wholly after it."""
         self._hash_seed_passwords()
-        self.replace_state("reset", self.seed, self._fresh_state)
+        self.replace_state("reset", self.seed, self.store.stage(), self._fresh_state)
 
-    def replace_state(self, how: str, fill: Callable[[Session], None], then: Callable[[], None]) -> None:
-        """Every table emptied and filled again by ``fill``, in one unit of work (a reset, an import). Right after its
-        commit, under the lock, work prepared from the old state is void and ``then`` replaces what lives outside
-        the database (documents, clock…)."""
-        with self.work() as work:
-            self.wipe(work.session)
-            fill(work.session)
-            work.on_commit(self.works.replaced)
-            work.on_commit(then)
-            work.emit(StateReplaced(how))
+    def replace_state(
+        self, how: str, fill: Callable[[Session], None], documents: Staging, then: Callable[[], None]
+    ) -> None:
+        """Every table emptied and filled again by ``fill``, and the stored documents replaced by the staged set
+        ``documents``, in one unit of work (a reset, an import). The database names the new set in the same
+        transaction; right after its commit, under the lock, the credential cache is emptied (an immediate event),
+        work prepared from the old state is void, the staged set takes the place of the old one and ``then``
+        replaces the rest that lives outside the database (clock…). If anything fails before the commit, nothing
+        changed and the staged set is removed; a crash after it is completed at the next start."""
+        committed: list[bool] = []
+        try:
+            with self.work() as work:
+                self.wipe(work.session)
+                fill(work.session)
+                work.session.add(DocumentGeneration(id=1, value=documents.generation))
+                work.on_commit(lambda: committed.append(True))
+                work.on_commit(self.works.replaced)
+                work.on_commit(lambda: self._swap_in(documents))
+                work.on_commit(then)
+                work.emit(StateReplaced(how))
+        finally:
+            if not committed:  # once committed, the staged set is the state's, swapped in or not
+                documents.discard()
+
+    def _swap_in(self, documents: Staging) -> None:
+        try:
+            self.store.swap_in(documents)
+        except OSError as exc:
+            raise StateIncomplete(
+                f"the new state is stored, but its documents could not be put in place ({exc.strerror or exc}); "
+                "they will be at the next start"
+            ) from exc
 
     def _fresh_state(self) -> None:
-        self.store.clear()
         self.journal.clear()
         self.faults.clear()
         self.random.reseed()
@@ -208,6 +244,7 @@ class Box:
                 result = self.inbound.arrive(session, arrival, self.queue.free_lines(session), self.clock.now())
                 if isinstance(result, InboundFax):
                     self.inbound.store_document(result, prepared)
+                    self.quota.stored_file(work, self.inbound.document(result.id))
                     work.emit(FaxReceived(result.id, result.line_number))
                 else:
                     work.emit(FaxReceived(None, result.line_number or None))
@@ -242,6 +279,7 @@ class Box:
             max_document_bytes=self.profile.max_request_bytes,
             cover_pages=frozenset(self.cover_page_names()),
             store=self.store,
+            quota=self.quota,
             outcome_for=self.outcome_for,
             external_enabled=self.settings.external_attachments,
             fetch=FetchPolicy(

@@ -29,6 +29,7 @@ class Endpoint:
     summary: str = ""
     status_code: int | None = None
     errors: tuple[int, ...] = ()  # error statuses documented in the control plane's OpenAPI
+    body: dict[str, Any] | None = field(default=None, compare=False, repr=False)  # OpenAPI requestBody, if read by hand
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -57,6 +58,7 @@ class Surface:
         models: tuple[str, ...] = ALL,
         status_code: int | None = None,
         errors: tuple[int, ...] = (),
+        body: dict[str, Any] | None = None,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         def register(handler: Callable[..., Any]) -> Callable[..., Any]:
             summary = (handler.__doc__ or "").strip().split("\n")[0]
@@ -70,6 +72,7 @@ class Surface:
                     summary,
                     status_code,
                     errors,
+                    body,
                 )
             )
             return handler

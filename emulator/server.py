@@ -83,7 +83,7 @@ def _listen(settings: Settings) -> list[socket.socket]:
     return sockets
 
 
-def _connection_options(settings: Settings) -> dict[str, Any]:
+def connection_options(settings: Settings) -> dict[str, Any]:
     """What both servers share: one pool of connections (they share the process's file descriptors), the same
     deadlines, and uvicorn's own keep-alive timeout. uvicorn's limit_concurrency is not used: it counts half-open
     connections and answers 503 to everyone once they fill it (see emulator.connections)."""
@@ -121,7 +121,7 @@ def serve(settings: Settings) -> int:
     gc.enable()
     kind = "SIP channels" if settings.is_ip else "modems"
     urls = [f"http://{settings.host}:{sockets[0].getsockname()[1]}/ffws/v1"]
-    common = _connection_options(settings)
+    common = connection_options(settings)
     servers = [_Server(uvicorn.Config(app, **common))]
     if tls is not None:
         urls.append(f"https://{settings.host}:{sockets[1].getsockname()[1]}/ffws/v1")

@@ -15,6 +15,8 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from emulator.documents.limits import Limits
+
 MODELS = ("FF240-IP", "FF240", "FF440", "FF840")
 Model = Literal["FF240-IP", "FF240", "FF440", "FF840"]
 DEFAULT_LINES = {"FF240-IP": 2, "FF240": 2, "FF440": 4, "FF840": 8}
@@ -66,6 +68,15 @@ class Settings(BaseSettings):
         description="Largest body of POST /_emulator/state/import in bytes (256 MiB: a snapshot holds every document, "
         "base64); 413 beyond, while it is read.",
     )
+    disk_quota: int = Field(
+        4 * 2**30,
+        ge=0,
+        le=2**60,
+        description="Bytes the stored documents may take in the data dir (attachments, their converted PDFs, "
+        "received faxes, cached previews; 4 GiB, a box's storage); 0: no quota. Beyond, POST /ofax answers 400 "
+        "'scheduling failed: not enough storage', a conversion ends its fax dead, and a preview first evicts "
+        "the least recently served ones (503 if that cannot make room).",
+    )
     journal_size: int = Field(500, ge=0, le=100000, description="How many /ffws/v1 exchanges the journal keeps.")
     external_attachments: bool = Field(
         True, description="Fetch 'external' fax attachments from their URL (off: such faxes are refused)."
@@ -83,6 +94,51 @@ class Settings(BaseSettings):
     )
     external_deny: str = Field(
         "", description="Hosts external attachments never come from, in the same form (wins over the allow-list)."
+    )
+    max_attachment_pages: int = Field(
+        500,
+        ge=1,
+        le=1_000_000,
+        description="Pages one attachment may make (a text file's form feeds and lines, a PDF's pages, a TIFF's "
+        "frames); beyond, its fax is dead ('Conversion failed: attachment NAME: more than N pages').",
+    )
+    max_fax_pages: int = Field(
+        1000,
+        ge=1,
+        le=1_000_000,
+        description="Pages one fax may have, its cover page included (also the most a received fax's document may "
+        "have); beyond, the fax is dead.",
+    )
+    max_page_pixels: int = Field(
+        50_000_000,
+        ge=1,
+        le=2**40,
+        description="Pixels of one page: a PNG or JPEG image, or one TIFF frame (a 600 dpi Letter scan is 33.7 "
+        "million); checked from the headers, before any pixel is decoded.",
+    )
+    max_image_pixels: int = Field(
+        1_000_000_000,
+        ge=1,
+        le=2**50,
+        description="Pixels of one image file, all its frames together.",
+    )
+    max_tiff_frames: int = Field(
+        500, ge=1, le=1_000_000, description="Frames of one TIFF, counted without reading past the first one over."
+    )
+    conversion_cpu_seconds: float = Field(
+        60.0,
+        gt=0,
+        le=86_400,
+        description="CPU seconds one conversion job may take (an attachment, a preview, a received fax), in its "
+        "worker process; the kernel stops it beyond, and a job still running after max(4 x this, this + 30) "
+        "wall-clock seconds is killed.",
+    )
+    conversion_memory_mib: int = Field(
+        2048,
+        ge=64,
+        le=1_048_576,
+        description="Address space (MiB) one conversion job may add to its worker process (RLIMIT_AS); beyond, "
+        "it fails as 'ran out of memory'.",
     )
     tls_port: int | None = Field(
         None,
@@ -168,6 +224,18 @@ class Settings(BaseSettings):
     @property
     def documents_dir(self) -> Path:
         return self.data_dir / "documents"
+
+    @property
+    def conversion_limits(self) -> Limits:
+        return Limits(
+            max_pages=self.max_attachment_pages,
+            fax_pages=self.max_fax_pages,
+            page_pixels=self.max_page_pixels,
+            image_pixels=self.max_image_pixels,
+            tiff_frames=self.max_tiff_frames,
+            cpu_seconds=self.conversion_cpu_seconds,
+            memory_mib=self.conversion_memory_mib,
+        )
 
 
 class ClientSettings(BaseSettings):

@@ -3,16 +3,22 @@
 The document holds every table's rows (in dependency order, each sorted by primary key), every stored document
 (base64) and the clock; not the journal, not the faults (14-emulator-decisions). Export → import → export gives the
 same document.
+
+An import is read as a stream (ijson) from the body spooled to disk: each document is decoded and written into a
+staged set of documents as it comes, so memory holds one document and the tables, never the whole snapshot. Nothing
+of the box is touched until everything is read and checked; then the rows are replaced in one transaction that
+names the staged set, which takes the place of the old one right after the commit (``Box.replace_state``).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
+import ijson
 from sqlalchemy import DateTime, Table, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -20,12 +26,17 @@ from sqlalchemy.orm import Session
 from emulator.clock import EARLIEST, LATEST, in_range
 from emulator.db import Base
 from emulator.db.models import load_models
+from emulator.device.config import SECRET_SETTINGS, hash_plain_secret
+from emulator.device.models import DocumentGeneration
+from emulator.device.store import Staging
 from emulator.wire.times import parse_time
 
 if TYPE_CHECKING:
     from emulator.box import Box
 
 FORMAT = 1
+# Bookkeeping of this box's own files, not state: it names the set of documents on this disk.
+_NOT_STATE = frozenset({DocumentGeneration.__tablename__})
 
 
 class SnapshotError(ValueError):
@@ -34,7 +45,7 @@ class SnapshotError(ValueError):
 
 def _tables() -> list[Table]:
     load_models()
-    return list(Base.metadata.sorted_tables)
+    return [table for table in Base.metadata.sorted_tables if table.name not in _NOT_STATE]
 
 
 def _out(value: Any) -> Any:
@@ -48,8 +59,8 @@ def export_state(box: Box) -> dict[str, Any]:
         for table in _tables():
             rows = session.execute(select(table).order_by(*table.primary_key.columns)).mappings()
             tables[table.name] = [{key: _out(value) for key, value in row.items()} for row in rows]
-        files = sorted(p for p in box.store.root.rglob("*") if p.is_file() and "incoming" not in p.parts)
-        docs = {p.relative_to(box.store.root).as_posix(): base64.b64encode(p.read_bytes()).decode() for p in files}
+        root = box.store.root
+        docs = {p.relative_to(root).as_posix(): base64.b64encode(p.read_bytes()).decode() for p in box.store.files()}
     clock = {"manual": box.clock.manual, "time_scale": box.clock.time_scale, "now": box.clock.now().isoformat()}
     return {"format": FORMAT, "model": box.settings.model, "clock": clock, "tables": tables, "documents": docs}
 
@@ -71,7 +82,7 @@ def _check(data: Any, box: Box) -> None:
         raise SnapshotError(f"not a snapshot of format {FORMAT}")
     if data.get("model") != box.settings.model:
         raise SnapshotError(f"snapshot of a {data.get('model')}, this box is a {box.settings.model}")
-    if not isinstance(data.get("tables"), dict) or not isinstance(data.get("documents"), dict):
+    if not isinstance(data.get("tables"), dict) or not data.get("documents"):
         raise SnapshotError("snapshot needs tables and documents")
     if not isinstance(data.get("clock", {}), dict):
         raise SnapshotError("invalid snapshot: clock must be an object")
@@ -80,25 +91,81 @@ def _check(data: Any, box: Box) -> None:
             raise SnapshotError(f"invalid snapshot: table {name} must be a list of rows")
 
 
-def _documents(box: Box, documents: dict[str, Any]) -> dict[Path, bytes]:
-    """Every document decoded and placed inside the store, before anything is written."""
-    root = box.store.root.resolve()
-    decoded = {}
-    for name, encoded in documents.items():
-        target = (root / name).resolve()
-        if root not in target.parents:
-            raise SnapshotError(f"invalid snapshot: document path outside the store: {name}")
+class _Reader:
+    """One pass over the snapshot's JSON events: ``documents`` decoded into the staged set as they come, every other
+    top-level member built as a value (the tables, the clock: small beside the documents)."""
+
+    def __init__(self, staging: Staging) -> None:
+        self.staging = staging
+        self.top: dict[str, Any] = {}
+
+    def read(self, source: IO[bytes]) -> dict[str, Any]:
+        events = ijson.parse(source, use_float=True)
         try:
-            decoded[target] = base64.b64decode(encoded, validate=True)
-        except (binascii.Error, TypeError, ValueError):
-            raise SnapshotError(f"invalid snapshot: document {name} is not valid base64") from None
-    return decoded
+            first = next(events, None)
+            if first is None or first[1] != "start_map":
+                raise SnapshotError("invalid body: a snapshot is a JSON object")
+            for _prefix, event, key in events:
+                if event == "end_map":
+                    break
+                if key == "documents":
+                    self._documents(events)
+                else:
+                    self.top[key] = _build(events)
+            if next(events, None) is not None:
+                raise SnapshotError("invalid body: not valid JSON")
+        except ijson.JSONError as exc:
+            raise SnapshotError(f"invalid body: not valid JSON ({exc})") from None
+        return self.top
+
+    def _documents(self, events: Any) -> None:
+        _prefix, event, _value = next(events)
+        if event != "start_map":
+            _skip(events, event)
+            self.top["documents"] = None  # refused by the check
+            return
+        self.top["documents"] = True
+        for _prefix, event, name in events:
+            if event == "end_map":
+                return
+            _prefix, kind, encoded = next(events)
+            target = self.staging.path(name)
+            if target is None:
+                raise SnapshotError(f"invalid snapshot: document path outside the store: {name}")
+            if kind != "string":
+                raise SnapshotError(f"invalid snapshot: document {name} is not valid base64")
+            try:
+                content = base64.b64decode(encoded, validate=True)
+            except (binascii.Error, ValueError):
+                raise SnapshotError(f"invalid snapshot: document {name} is not valid base64") from None
+            del encoded
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
 
 
-def import_state(box: Box, data: Any) -> None:
-    """Replace the whole state of the box with the snapshot: everything is checked and decoded first, the database
-    is replaced in one transaction, and only then are the documents and the clock replaced."""
-    _check(data, box)
+def _build(events: Any) -> Any:
+    """The value that starts with the next event, whole."""
+    builder = ijson.ObjectBuilder()
+    depth = 0
+    for _prefix, event, value in events:
+        builder.event(event, value)
+        if event in ("start_map", "start_array"):
+            depth += 1
+        elif event in ("end_map", "end_array"):
+            depth -= 1
+        if depth == 0:
+            return builder.value
+    raise SnapshotError("invalid body: not valid JSON (it ends too soon)")
+
+
+def _skip(events: Any, event: str) -> None:
+    depth = 1 if event in ("start_map", "start_array") else 0
+    while depth:
+        _prefix, event, _value = next(events)
+        depth += {"start_map": 1, "start_array": 1, "end_map": -1, "end_array": -1}.get(event, 0)
+
+
+def _clock(data: dict[str, Any]) -> tuple[bool, float, datetime]:
     clock = data.get("clock") or {}
     try:
         now = parse_time(str(clock.get("now", ""))[:19])
@@ -111,16 +178,46 @@ def import_state(box: Box, data: Any) -> None:
         raise SnapshotError(
             f"invalid snapshot: clock: {now.isoformat()} outside {EARLIEST.isoformat()} .. {LATEST.isoformat()}"
         )
-    documents = _documents(box, data["documents"])
+    return manual, time_scale, now
+
+
+def import_state(box: Box, source: IO[bytes]) -> None:
+    """Replace the whole state of the box with the snapshot read from ``source`` (JSON). Everything is read, decoded
+    and checked first, the documents into a staged set; then the rows are replaced in one transaction and the
+    staged set swapped in after its commit. A refused snapshot changes nothing."""
+    staging = box.store.stage()
+    try:
+        data = _Reader(staging).read(source)
+        _check(data, box)
+        manual, time_scale, now = _clock(data)
+        tables = _hashed_secrets(data["tables"], box.auth.passwords.hash)  # Argon2, before the lock is taken
+    except BaseException:
+        staging.discard()
+        raise
     try:
         box.replace_state(
             "import",
-            lambda session: _insert_rows(session, data["tables"]),
-            lambda: _replace_documents(box, documents, manual, time_scale, now),
+            lambda session: _insert_rows(session, tables),
+            staging,
+            lambda: box.clock.reset(manual=manual, time_scale=time_scale, start=now),
         )
     except (KeyError, TypeError, ValueError, AttributeError, SQLAlchemyError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         raise SnapshotError(f"invalid snapshot: {reason}") from None
+
+
+def _hashed_secrets(tables: dict[str, Any], hash_password: Callable[[str], str]) -> dict[str, Any]:
+    """A snapshot exported before the SIP and T.37 passwords were hashed holds them in plain text: they are stored
+    hashed, as the box stores them."""
+    rows = tables.get("device_settings")
+    if not isinstance(rows, list):
+        return tables
+    hashed = []
+    for row in rows:
+        if isinstance(row, dict) and row.get("name") in SECRET_SETTINGS and isinstance(row.get("value"), str):
+            row = {**row, "value": hash_plain_secret(row["value"], hash_password)}
+        hashed.append(row)
+    return {**tables, "device_settings": hashed}
 
 
 def _insert_rows(session: Session, tables: dict[str, Any]) -> None:
@@ -129,11 +226,3 @@ def _insert_rows(session: Session, tables: dict[str, Any]) -> None:
         if rows:
             session.execute(insert(table), rows)
     session.flush()
-
-
-def _replace_documents(box: Box, documents: dict[Path, bytes], manual: bool, time_scale: float, now: datetime) -> None:
-    box.store.clear()
-    for target, content in documents.items():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(content)
-    box.clock.reset(manual=manual, time_scale=time_scale, start=now)

@@ -44,6 +44,7 @@ SAMPLES: dict[str, tuple[str, list[str], Any, Any]] = {
     "control_token": ("env-token", ["--control-token", "flag-token"], "env-token", "flag-token"),
     "control_max_body": ("2048", ["--control-max-body", "4096"], 2048, 4096),
     "snapshot_max_body": ("1000000", ["--snapshot-max-body", "2000000"], 1_000_000, 2_000_000),
+    "disk_quota": ("0", ["--disk-quota", "1048576"], 0, 1_048_576),
     "journal_size": ("10", ["--journal-size", "20"], 10, 20),
     "external_attachments": ("false", ["--external-attachments"], False, True),
     "external_timeout": ("1.5", ["--external-timeout", "30"], 1.5, 30.0),
@@ -59,6 +60,13 @@ SAMPLES: dict[str, tuple[str, list[str], Any, Any]] = {
     "argon2_time_cost": ("3", ["--argon2-time-cost", "4"], 3, 4),
     "argon2_memory_kib": ("1024", ["--argon2-memory-kib", "2048"], 1024, 2048),
     "log_level": ("debug", ["--log-level", "warning"], "debug", "warning"),
+    "max_attachment_pages": ("50", ["--max-attachment-pages", "60"], 50, 60),
+    "max_fax_pages": ("70", ["--max-fax-pages", "80"], 70, 80),
+    "max_page_pixels": ("1000000", ["--max-page-pixels", "2000000"], 1_000_000, 2_000_000),
+    "max_image_pixels": ("3000000", ["--max-image-pixels", "4000000"], 3_000_000, 4_000_000),
+    "max_tiff_frames": ("9", ["--max-tiff-frames", "10"], 9, 10),
+    "conversion_cpu_seconds": ("1.5", ["--conversion-cpu-seconds", "2.5"], 1.5, 2.5),
+    "conversion_memory_mib": ("512", ["--conversion-memory-mib", "1024"], 512, 1024),
 }
 # Settings that are only valid together: the partner comes from the environment in every case below.
 PARTNERS = {"certfile": ("FFEMU_KEYFILE", "/partner/key.pem"), "keyfile": ("FFEMU_CERTFILE", "/partner/cert.pem")}

@@ -9,7 +9,7 @@ ERROR_TEXT = {
     401: "Missing or wrong X-Emulator-Token",
     404: "Not found",
     413: "Request body over its cap (FFEMU_CONTROL_MAX_BODY, or FFEMU_SNAPSHOT_MAX_BODY for a snapshot import)",
-    503: "Starting",
+    503: "Starting, or the storage failed (full disk, or the documents could not be put in place)",
 }
 
 

@@ -1,10 +1,11 @@
 """The door of the control plane, at the ASGI level so that it runs before anything reads a body.
 
 The token is checked on the headers alone: a caller without the right ``X-Emulator-Token`` gets its ``401`` before
-one byte of its body is read. Then the body is read up to its cap (``--control-max-body``; the snapshot import has
-its own, larger ``--snapshot-max-body``), refused with ``413`` as soon as the ``Content-Length`` or the bytes
-received so far pass it, and only a body within the cap reaches the app, which parses it. FastAPI would otherwise
-read the whole body (to parse it) before any dependency, the token check included, could run.
+one byte of its body is read. Then the body is read up to its cap (``--control-max-body``), refused with ``413`` as
+soon as the ``Content-Length`` or the bytes received so far pass it, and only a body within the cap reaches the app,
+which parses it. The snapshot import has its own, larger cap (``--snapshot-max-body``): the gate refuses a
+``Content-Length`` beyond it, and its route, which streams the body to disk, refuses the bytes that pass it. FastAPI
+would otherwise read the whole body (to parse it) before any dependency, the token check included, could run.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 
 REFUSED = "missing or wrong X-Emulator-Token"
 SNAPSHOT_IMPORT = ("POST", control.prefix + "/state/import")
+CONTROL_CAP, SNAPSHOT_CAP = "FFEMU_CONTROL_MAX_BODY", "FFEMU_SNAPSHOT_MAX_BODY"
 
 
 def token_matches(scope: Scope, token: str) -> bool:
@@ -53,13 +55,17 @@ class ControlGate:
         if token is not None and not is_open and not token_matches(scope, token):
             await _refuse(401, REFUSED, scope, receive, send)
             return
-        if (scope["method"], scope["path"]) == SNAPSHOT_IMPORT:
-            limit, setting = settings.snapshot_max_body, "FFEMU_SNAPSHOT_MAX_BODY"
+        streamed = (scope["method"], scope["path"]) == SNAPSHOT_IMPORT
+        if streamed:
+            limit, setting = settings.snapshot_max_body, SNAPSHOT_CAP
         else:
-            limit, setting = settings.control_max_body, "FFEMU_CONTROL_MAX_BODY"
+            limit, setting = settings.control_max_body, CONTROL_CAP
         declared = next((value for name, value in scope.get("headers", ()) if name == b"content-length"), b"")
         if declared.isdigit() and int(declared) > limit:
             await _refuse(413, too_large(limit, setting), scope, receive, send)
+            return
+        if streamed:  # its route spools it to disk, counting against the same cap
+            await self.app(scope, receive, send)
             return
         try:
             body = await _read_body(receive, limit)

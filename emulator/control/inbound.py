@@ -15,6 +15,7 @@ from emulator.catalogue import control
 from emulator.control.deps import ControlBox
 from emulator.control.errors import ControlError
 from emulator.device.inbound import Arrival, InboundFax
+from emulator.documents import worker
 
 MAX_PAGES = 999
 
@@ -37,19 +38,30 @@ class InboundAnswer(BaseModel):
 
 
 def _document(box, text: str | None) -> tuple[Path | None, int | None]:  # noqa: ANN001
-    """The sender's PDF or TIFF as a PDF file in the store's incoming folder, and its page count."""
+    """The sender's PDF or TIFF as a PDF file in the store's incoming folder, and its page count.
+
+    Converted in a worker process within the box's budgets (a received fax may have as many pages as a fax the box
+    sends), and a PDF is written anew there: the box reads only that copy afterwards, never what the sender made."""
     if text is None:
         return None, None
     try:
         data = base64.b64decode("".join(text.split()), validate=True)
     except (binascii.Error, ValueError):
         raise ControlError(400, "document_base64 is not valid base64") from None
-    path = box.store.incoming_file()
+    raw, path = box.store.incoming_file(), box.store.incoming_file()
+    limits = box.settings.conversion_limits
     try:
-        return path, documents.image_or_pdf_to_pdf(data, path)
+        raw.write_bytes(data)
+        del data
+        return path, worker.run("convert_received", (raw, path), limits.for_pages(limits.fax_pages))
     except documents.ConversionError as exc:
         path.unlink(missing_ok=True)
         raise ControlError(400, f"document_base64: {exc}") from None
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    finally:
+        raw.unlink(missing_ok=True)
 
 
 def receive(box, request: InboundRequest) -> InboundAnswer:  # noqa: ANN001

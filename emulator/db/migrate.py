@@ -10,7 +10,7 @@ from sqlalchemy import Engine, inspect, text
 
 from emulator import paths
 
-HEAD = "0005"
+HEAD = "0006"
 
 
 def current_revisions(engine: Engine) -> set[str]:

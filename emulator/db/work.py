@@ -12,6 +12,7 @@ lock is a plain ``threading.Lock``: a request's transaction may begin in one wor
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from types import TracebackType
@@ -20,6 +21,8 @@ from sqlalchemy.orm import Session
 
 from emulator.db.engine import Database
 from emulator.events import Event, EventBus
+
+log = logging.getLogger("emulator.db")
 
 
 class UnitOfWork:
@@ -41,6 +44,7 @@ class UnitOfWork:
         self._locked = False
         self._events: list[Event] = []
         self._on_commit: list[Callable[[], None]] = []
+        self._on_abort: list[Callable[[], None]] = []
         self._finished = False
 
     @property
@@ -75,6 +79,11 @@ class UnitOfWork:
         """Run ``action`` right after the commit, while the queue's lock is still held (files to clear, say)."""
         self._on_commit.append(action)
 
+    def on_abort(self, action: Callable[[], None]) -> None:
+        """Run ``action`` if this unit ends without committing (rolled back, or its commit failed), still under the
+        queue's lock: undo what it did outside the database (files moved into place, storage counted)."""
+        self._on_abort.append(action)
+
     def finish(self, error: BaseException | None = None) -> None:
         """Commit (or, after ``error``, roll back), release the lock, then publish the events. What is done after
         a successful commit (the ``on_commit`` actions, the events) all happens even if one of them fails; the
@@ -87,6 +96,13 @@ class UnitOfWork:
             self._bus.publish(self._events)
         if failure is not None:
             raise failure
+
+    def _aborted(self) -> None:
+        for action in self._on_abort:
+            try:
+                action()
+            except Exception:  # the unit is over: undoing the rest still happens
+                log.exception("undoing after a unit of work that did not commit failed")
 
     def _close(self, *, commit: bool) -> tuple[bool, BaseException | None]:
         session, self._session = self._session, None
@@ -106,6 +122,8 @@ class UnitOfWork:
                     except Exception as exc:  # the commit stands: the other actions and the events still happen
                         failure = failure or exc
         finally:
+            if not committed:  # under the lock: before another writer can reuse what this one used (a fax key)
+                self._aborted()
             if session is not None:
                 session.close()
             if self._locked:

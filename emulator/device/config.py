@@ -8,6 +8,7 @@ real: a disabled modem or SIP channel leaves the line pool, the routes decide wh
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import ForeignKey, Integer, String, Text
@@ -86,6 +87,23 @@ class RouteDestination(Base):
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
     type: Mapped[str] = mapped_column(String(16))
     value: Mapped[str] = mapped_column(String(255), default="")
+
+
+# The settings that hold a password; it is stored as an Argon2 hash (write-only: the box never gives it back).
+SECRET_SETTINGS = ("t37_settings", "sip_settings")
+
+
+def hash_plain_secret(stored: str, hash_password: Callable[[str], str]) -> str:
+    """A stored settings document (its JSON text) with its password hashed, if it holds one in plain text (as the
+    snapshots of earlier versions do)."""
+    try:
+        value = json.loads(stored)
+    except ValueError:
+        return stored
+    password = value.get("password") if isinstance(value, dict) else None
+    if not isinstance(password, str) or not password or password.startswith("$argon2"):
+        return stored
+    return json.dumps({**value, "password": hash_password(password)}, sort_keys=True)
 
 
 def read_setting(session: Session, name: str) -> dict[str, Any]:

@@ -187,3 +187,13 @@ class ClockState(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     now: Mapped[datetime] = mapped_column(DateTime)
+
+
+class DocumentGeneration(Base):
+    """Which set of stored documents belongs to these rows (see emulator.device.store): one row, written in the
+    transaction that replaces the whole state; none before the first reset or import."""
+
+    __tablename__ = "document_generation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[str] = mapped_column(String(32))

@@ -20,6 +20,7 @@ from emulator.device.inbound import InboundLine
 from emulator.device.models import Attempt, Call, ClockState, FaxEntry
 from emulator.device.outcomes import digits_of, plan_try, preprocessing_seconds
 from emulator.device.preprocess import Preprocessor, pages_of
+from emulator.device.quota import disk_full
 from emulator.events import EntryStateChanged
 
 log = logging.getLogger("emulator.queue")
@@ -295,11 +296,14 @@ def _plain(_session: Session, _entry: FaxEntry, _now: datetime, action: Callable
 
 
 def _isolated(session: Session, entry: FaxEntry, now: datetime, action: Callable[[], object]) -> object:
-    """Run one entry's transition in a savepoint; if it fails, only that entry ends ``dead``."""
+    """Run one entry's transition in a savepoint; if it fails, only that entry ends ``dead`` (unless the disk is
+    full, which is no fault of the entry's)."""
     try:
         with session.begin_nested():
             return action()
-    except Exception:
+    except Exception as exc:
+        if disk_full(exc):  # the box's trouble, not the entry's: the whole step is tried again later
+            raise
         log.exception("fax entry %s/%s failed in the queue: it ends dead", entry.fax_id, entry.number)
         with session.begin_nested():
             attempt = open_attempt(session, entry.id)

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from emulator.clock import Clock
 from emulator.device.queue import Queue
+from emulator.device.quota import disk_full
 
 log = logging.getLogger("emulator.queue")
 MAX_NAP = 2.0  # wall seconds: re-read the schedule at least this often (clock changes, new faxes)
@@ -75,7 +76,10 @@ class Runner:
                     await asyncio.to_thread(self.queue.run_until, self.clock.now())
             except asyncio.CancelledError:
                 raise
-            except Exception:  # a failing transition must not stop the box; it is retried on the next turn
-                log.exception("fax queue step failed")
+            except Exception as exc:  # a failing transition must not stop the box; it is retried on the next turn
+                if disk_full(exc):  # nothing was applied: the same step runs once there is room again
+                    log.warning("fax queue step failed: the disk is full (%s); trying again", exc)
+                else:
+                    log.exception("fax queue step failed")
                 with contextlib.suppress(TimeoutError):  # try again on the next nudge, or after a nap
                     await asyncio.wait_for(self._wake.wait(), timeout=MAX_NAP)

@@ -1,7 +1,11 @@
 """The single exception type the documents package lets escape for bad input."""
 
+import errno
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+# A full file system, or a full quota of the file system's own.
+DISK_FULL_ERRNOS = frozenset(code for code in (errno.ENOSPC, getattr(errno, "EDQUOT", None)) if code is not None)
 
 
 class ConversionError(Exception):
@@ -16,11 +20,17 @@ def reraise_as_conversion_error(reason: str) -> Iterator[None]:
     """Turn any exception raised by a parsing library into a ConversionError carrying ``reason``.
 
     pypdf and pillow raise a wide and undocumented variety of exceptions on hostile input (ValueError,
-    KeyError, struct.error, RecursionError, ...), so callers cannot enumerate them.
+    KeyError, struct.error, RecursionError, ...), so callers cannot enumerate them. Running out of memory is not
+    a property of the input but of the budget it was given: it stays a MemoryError, for the worker to report. Nor
+    is a full disk: it stays the OSError it is, for the box to answer as a full disk (and to try again later).
     """
     try:
         yield
-    except ConversionError:
+    except (ConversionError, MemoryError):
         raise
+    except OSError as exc:
+        if exc.errno in DISK_FULL_ERRNOS:
+            raise
+        raise ConversionError(reason) from exc
     except Exception as exc:
         raise ConversionError(reason) from exc

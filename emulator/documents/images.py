@@ -10,6 +10,7 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
 
 from .errors import ConversionError, reraise_as_conversion_error
+from .limits import DEFAULT_LIMITS, Limits, TooManyPages
 from .pdf import PAGE_HEIGHT, PAGE_WIDTH, atomic_output, new_canvas
 
 ATTACHMENT_FORMATS = ("TIFF", "PNG", "JPEG")
@@ -18,15 +19,17 @@ MARGIN = 36
 MAX_DPI = 300
 
 
-def image_to_pdf(source: BinaryIO, dst: Path, formats: tuple[str, ...] = ATTACHMENT_FORMATS) -> int:
+def image_to_pdf(
+    source: BinaryIO, dst: Path, formats: tuple[str, ...] = ATTACHMENT_FORMATS, limits: Limits = DEFAULT_LIMITS
+) -> int:
     """Draw every page of the image in ``source`` on its own Letter page at ``dst``; return the page count.
 
     Only TIFF contributes more than one page: extra frames of PNG (APNG) or JPEG (MPO) are alternative
-    renderings of the same picture, not further pages.
+    renderings of the same picture, not further pages. Every frame's size is checked against ``limits`` before any
+    pixel is decoded (sizes are in the headers), so an image that is too large costs nothing to refuse.
     """
-    with _open_image(source, formats) as image:
-        with reraise_as_conversion_error("unreadable image"):
-            frame_count = image.n_frames if image.format == "TIFF" else 1
+    with _open_image(source, formats, limits) as image:
+        frame_count = _check_frames(image, limits)
         with atomic_output(dst) as tmp:
             canvas = new_canvas(tmp)
             for index in range(frame_count):
@@ -37,15 +40,51 @@ def image_to_pdf(source: BinaryIO, dst: Path, formats: tuple[str, ...] = ATTACHM
 
 
 @contextmanager
-def _open_image(source: BinaryIO, formats: tuple[str, ...]) -> Iterator[Image.Image]:
+def _open_image(source: BinaryIO, formats: tuple[str, ...], limits: Limits) -> Iterator[Image.Image]:
     try:
         image = Image.open(source, formats=list(formats))
-    except Image.DecompressionBombError as exc:
-        raise ConversionError("image is too large") from exc
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:  # (a warning made an error)
+        raise ConversionError(_too_large(limits)) from exc
+    except MemoryError:
+        raise
     except Exception as exc:
         raise ConversionError("unreadable image") from exc
     with image:
         yield image
+
+
+def _check_frames(image: Image.Image, limits: Limits) -> int:
+    """The number of pages of ``image`` once its frames are within the budgets (counted by seeking frame after
+    frame, which reads only the frames' headers, and never past the first one over the budget)."""
+    most = min(limits.tiff_frames, limits.max_pages) if image.format == "TIFF" else 1
+    total = 0
+    count = 0
+    with reraise_as_conversion_error("unreadable image"):
+        while count <= most:
+            if count:
+                try:
+                    image.seek(count)
+                except EOFError:
+                    break
+            width, height = image.size
+            if width * height > limits.page_pixels:
+                raise ConversionError(_too_large(limits))
+            total += width * height
+            if total > limits.image_pixels:
+                raise ConversionError(f"image is too large (more than {limits.image_pixels:,} pixels in all)")
+            count += 1
+            if image.format != "TIFF":
+                break
+        if count > limits.tiff_frames:
+            raise ConversionError(f"TIFF has more than {limits.tiff_frames} frames")
+        if count > limits.max_pages:
+            raise TooManyPages(limits.max_pages)
+        image.seek(0)
+    return count
+
+
+def _too_large(limits: Limits) -> str:
+    return f"image is too large (more than {limits.page_pixels:,} pixels a page)"
 
 
 def _read_frame(image: Image.Image, index: int) -> tuple[Image.Image, float, float]:

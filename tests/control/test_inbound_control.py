@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import box_state
+from tests.documents_builders import many_frames_tiff_bytes
 from tests.ffws.clients import advance, b64, image_bytes, pdf_bytes
 
 INBOUND = "/_emulator/inbound"
@@ -109,3 +110,15 @@ def test_a_busy_call_writes_only_its_call_record(client):
     assert after.documents == before.documents
     changed = {name for name in after.rows if after.rows[name] != before.rows[name]}
     assert changed == {"calls"}
+
+
+def test_a_received_tiff_over_the_frame_budget_is_refused(client):
+    body = {"document_base64": b64(many_frames_tiff_bytes(100_000))}
+    refused(client, body, 400, "document_base64: TIFF has more than 500 frames")
+
+
+@pytest.mark.parametrize("settings_overrides", [{"max_fax_pages": 3}])
+def test_a_received_fax_may_have_as_many_pages_as_a_fax_the_box_sends(client):
+    refused(client, {"document_base64": b64(pdf_bytes(4))}, 400, "document_base64: more than 3 pages")
+    response = client.post(INBOUND, json={"document_base64": b64(pdf_bytes(3))})
+    assert response.status_code == 201, response.text

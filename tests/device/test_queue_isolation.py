@@ -3,23 +3,23 @@ fax's documents, or in one entry's transition, ends that entry ``dead`` with a c
 
 from __future__ import annotations
 
-from emulator import documents
 from emulator.device import queue as queue_module
+from emulator.device.preprocess import Preprocessor
 from emulator.device.queue import Queue
 from tests.ffws.clients import fax_to, view
 
 
 def test_an_unexpected_error_converting_one_fax_marks_only_that_fax(client, monkeypatch):
     calls = []
-    original = documents.attachment_to_pdf
+    original = Preprocessor._convert_attachment
 
-    def convert(content_type, raw, target):  # noqa: ANN001, ANN202
+    def convert(content_type, raw, target, limits):  # noqa: ANN001, ANN202
         calls.append(raw)
         if len(calls) == 1:
             raise RuntimeError("simulated")
-        return original(content_type, raw, target)
+        return original(content_type, raw, target, limits)
 
-    monkeypatch.setattr(documents, "attachment_to_pdf", convert)
+    monkeypatch.setattr(Preprocessor, "_convert_attachment", staticmethod(convert))
     for number in ("555-1000", "555-1001"):
         assert client.post("/ffws/v1/ofax", fax_to(number)).status_code == 201
     client.box.advance(600)

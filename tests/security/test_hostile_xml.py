@@ -86,5 +86,5 @@ def test_a_streamed_oversized_body_is_refused_while_reading(client, path):
     response = client.post(path, chunks())
     assert_error(response, 413, f"Request Entity Too Large: the limit is {limit} bytes")
     assert box_state(client.box) == before
-    incoming = client.box.store.root / "incoming"
+    incoming = client.box.store.incoming
     assert not incoming.exists() or not any(incoming.iterdir())  # no spooled upload left behind

@@ -9,9 +9,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from emulator.catalogue import device
+from emulator.db.work import UnitOfWork
+from emulator.documents import ConversionError
 from emulator.ffws.auth import Caller
 from emulator.ffws.data import service
-from emulator.db.work import UnitOfWork
 from emulator.ffws.http import CurrentCaller, Work, get_box
 from emulator.wire import FFWSError
 
@@ -23,7 +24,11 @@ def pdf_response(path: Path) -> Response:
 
 
 def _preview_path(request: Request, caller: Caller, work: UnitOfWork, name: str) -> Path:
-    path = get_box(request).preprocessor.preview(service.preview_entry(work.session, caller, name))
+    entry = service.preview_entry(work.session, caller, name)
+    try:
+        path = get_box(request).preprocessor.preview(entry)
+    except ConversionError as exc:  # over a budget of the box (too many CPU seconds, too much memory)
+        raise FFWSError(404, f"Preview not available: {exc}.") from None
     if path is None:
         raise FFWSError(404, "Preview not available: the fax has not been converted.")
     return path
@@ -33,7 +38,11 @@ def _preview_path(request: Request, caller: Caller, work: UnitOfWork, name: str)
 async def view_preview(name: str, request: Request, caller: CurrentCaller, work: Work) -> Response:
     """A fax entry as transmitted (PDF, cover page first): owner or admin."""
     path = await run_in_threadpool(_preview_path, request, caller, work, name)
-    return await run_in_threadpool(pdf_response, path)
+    try:
+        return await run_in_threadpool(pdf_response, path)
+    except FileNotFoundError:  # evicted meanwhile to make room for another preview (a cache): rendered again
+        path = await run_in_threadpool(_preview_path, request, caller, work, name)
+        return await run_in_threadpool(pdf_response, path)
 
 
 @device.route("GET", "/data/cover_pages/{name}")

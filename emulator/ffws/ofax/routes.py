@@ -59,9 +59,10 @@ def _store(request: Request, caller: Caller, work: UnitOfWork, fax: ScheduleFax,
 async def schedule_fax(request: Request, caller: CurrentCaller, work: Work) -> Response:
     """Schedule a fax: one entry per recipient; 201 with message Success."""
     box = get_box(request)
+    intake = box.intake()
+    await run_in_threadpool(service.check_declared_size, request.headers.get("content-length"), intake)
     body = await spool_body(request)
     blobs = Blobs(box.store.incoming_file)
-    intake = box.intake()
     try:
         fax = await run_in_threadpool(_read, body, blobs, intake)
         await service.fetch_externals(fax, intake, blobs)  # on the event loop: no worker thread waits for a server

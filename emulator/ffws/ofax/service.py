@@ -17,6 +17,7 @@ from emulator.device import models as m
 from emulator.device.models import Attachment, Attempt, Counter, Fax, FaxEntry
 from emulator.device.outcomes import preprocessing_seconds
 from emulator.device.queue import Queue
+from emulator.device.quota import NO_STORAGE, DiskQuota, body_content, conversion_reserve
 from emulator.device.store import DocumentStore
 from emulator.documents import SUPPORTED_CONTENT_TYPES
 from emulator.events import EntryStateChanged
@@ -29,6 +30,7 @@ from emulator.wire import FFWSError
 from emulator.wire.errors import invalid
 
 NOTHING_TO_SEND = "scheduling failed: internal error"
+NOT_ENOUGH_STORAGE = f"scheduling failed: {NO_STORAGE}"
 COVER_URL_REQUIRED = "cover page url required"
 NOT_ABORTED = (
     "The fax specified could not be aborted. The user may not be the owner of the fax or the fax could not be found."
@@ -48,6 +50,7 @@ class Intake:
     max_document_bytes: int
     cover_pages: frozenset[str]
     store: DocumentStore
+    quota: DiskQuota
     outcome_for: Callable[[str], str]
     external_enabled: bool
     fetch: FetchPolicy
@@ -70,6 +73,14 @@ def check_request(request: ScheduleFax, intake: Intake) -> None:
             raise _failed(attachment, f"unknown location {attachment.location}")
         elif attachment.encoding != "base64":
             raise _failed(attachment, f"unsupported content_transfer_encoding {attachment.encoding}")
+
+
+def check_declared_size(declared: str | None, intake: Intake) -> None:
+    """Before the body is read: a ``Content-Length`` whose content alone cannot fit within the disk quota is
+    refused at once (cached previews counted as room)."""
+    content = body_content(int(declared)) if declared and declared.isdigit() else 0
+    if not intake.quota.could_store(content):
+        raise FFWSError(400, NOT_ENOUGH_STORAGE, {"connection": "close"})
 
 
 async def fetch_externals(request: ScheduleFax, intake: Intake, blobs: Blobs) -> None:
@@ -146,6 +157,12 @@ def schedule_fax(
     cover_enabled, cover_name, subject, comments = _cover(request, user, intake)
     if not request.attachments and not cover_enabled:
         raise FFWSError(400, NOTHING_TO_SEND)
+    stored = sum(a.blob.size for a in request.attachments if a.blob is not None)
+    reserve = sum(conversion_reserve(a.blob.size, a.content_type) for a in request.attachments if a.blob is not None)
+    claim = intake.quota.claim(stored + reserve)  # the last check: cached previews may be evicted for it
+    if claim is None:
+        raise FFWSError(400, NOT_ENOUGH_STORAGE)
+    work.on_abort(claim.release)
     fax = _new_fax(session, user, request, now)
     fax.cover_enabled, fax.cover_name, fax.subject, fax.comments = cover_enabled, cover_name, subject, comments
     for position, attachment in enumerate(request.attachments, start=1):
@@ -166,7 +183,8 @@ def schedule_fax(
     for number, recipient in enumerate(request.recipients):
         fax.entries.append(_new_entry(number, recipient, stime, ready, intake, user.username))
     session.flush()
-    _store_documents(fax, request, intake.store)
+    _store_documents(work, fax, request, intake.store)
+    work.on_commit(lambda: claim.commit(stored, fax_id=fax.id, reserve=reserve))
     work.emit(*(EntryStateChanged(fax.id, e.number, e.state) for e in fax.entries))
     return list(fax.entries)
 
@@ -213,9 +231,10 @@ def _new_entry(
     )
 
 
-def _store_documents(fax: Fax, request: ScheduleFax, store: DocumentStore) -> None:
+def _store_documents(work: UnitOfWork, fax: Fax, request: ScheduleFax, store: DocumentStore) -> None:
     folder = store.fax_dir(fax.id)
     shutil.rmtree(folder, ignore_errors=True)  # leftovers of a fax key never committed
+    work.on_abort(lambda: shutil.rmtree(folder, ignore_errors=True))  # (a full disk, say): no file without its fax
     folder.mkdir(parents=True)
     for position, attachment in enumerate(request.attachments, start=1):
         assert attachment.blob is not None
