@@ -69,7 +69,8 @@ class Box:
         self.auth = Authenticator(self.db, Passwords(settings.argon2_time_cost, settings.argon2_memory_kib))
         self.fixtures = paths.fixtures_dir()
         self.profile = PROFILES[settings.model]
-        self.store = DocumentStore(settings.documents_dir, settings.data_dir / "incoming")
+        # Absolute: the conversion workers do not share this process's working directory.
+        self.store = DocumentStore(settings.documents_dir.resolve(), (settings.data_dir / "incoming").resolve())
         self.rules = load_rules(self.fixtures / "outcomes.json")
         self.quota = documents_quota(self.store, settings.disk_quota, self.works)  # walked when first needed
         self.preprocessor = Preprocessor(

@@ -91,35 +91,32 @@ class Preprocessor:
     def convert_due(self, works: Works, now: datetime) -> int:
         """Convert the attachments of every fax whose preprocessing ends by ``now`` and is not converted yet.
 
-        The conversion runs outside the queue's lock, into files of its own; the results are applied together in
-        one short transaction under it, and only if no reset or import replaced the state meanwhile. A failure
-        of one fax (a bad document, or anything unexpected) is that fax's conversion error, never the queue's.
-        Returns how many faxes were converted."""
+        Each fax is converted outside the queue's lock, into files of its own, and its result applied in a short
+        transaction of its own under it (a fax converted early does not wait for a long one after it), only if no
+        reset or import replaced the state meanwhile. A failure of one fax (a bad document, a budget passed, or
+        anything unexpected) is that fax's conversion error, never the queue's. Returns how many faxes were
+        converted."""
         with self._convert_lock:
             epoch = works.epoch
-            todo = self._unconverted(works, now)
-            if not todo:
+            converted = 0
+            for fax_id, (cover, attachments) in self._unconverted(works, now).items():
+                if works.epoch != epoch:  # the rest is gone too: a reset or import came
+                    break
+                converted += self._apply(works, epoch, self._convert(fax_id, attachments, cover))
+            return converted
+
+    def _apply(self, works: Works, epoch: int, result: Conversion) -> int:
+        with works() as work:
+            session = work.session  # the queue's lock: no reset or import can come between check and write
+            still = session.scalar(select(Fax.id).where(Fax.id == result.fax_id, Fax.document_pages.is_(None)))
+            if works.epoch != epoch or still is None:  # replaced, or converted meanwhile: not to be applied
+                result.discard()
                 return 0
-            results = [self._convert(fax_id, attachments, cover) for fax_id, (cover, attachments) in todo.items()]
-            with works() as work:
-                session = work.session  # the queue's lock: no reset or import can come between check and write
-                if works.epoch != epoch:  # the faxes converted are gone: a reset or import came between
-                    for result in results:
-                        result.discard()
-                    return 0
-                still = set(session.scalars(select(Fax.id).where(Fax.id.in_(todo), Fax.document_pages.is_(None))))
-                rows = []
-                for result in results:
-                    if result.fax_id in still:
-                        outputs = [written for written, _place in result.outputs]
-                        result.error = self.quota.admit_conversion(work, result.fax_id, outputs, result.error)
-                        result.install()
-                        rows.append(result.row())
-                    else:
-                        result.discard()
-                if rows:
-                    session.execute(update(Fax), rows)
-            return len(rows)
+            outputs = [written for written, _place in result.outputs]
+            result.error = self.quota.admit_conversion(work, result.fax_id, outputs, result.error)
+            result.install()
+            session.execute(update(Fax), [result.row()])
+        return 1
 
     @staticmethod
     def _unconverted(works: Works, now: datetime) -> dict[int, tuple[bool, list[tuple[int, str, str]]]]:
@@ -218,9 +215,10 @@ class Preprocessor:
             # Written aside and moved into place: never half a preview.
             worker.run("render_preview", (cover, parts, target), self.limits)
         except documents.ConversionError as exc:
-            if len(self._failed_previews) >= FAILED_PREVIEWS_KEPT:
-                self._failed_previews.pop(next(iter(self._failed_previews)))
-            self._failed_previews[target] = (sources, str(exc))
+            if exc.permanent:  # (not a deadline passed on a busy machine, say: that may go better next time)
+                if len(self._failed_previews) >= FAILED_PREVIEWS_KEPT:
+                    self._failed_previews.pop(next(iter(self._failed_previews)))
+                self._failed_previews[target] = (sources, str(exc))
             raise
 
     def cover_fields(self, entry: FaxEntry) -> documents.CoverFields:

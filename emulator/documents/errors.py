@@ -12,7 +12,13 @@ class ConversionError(Exception):
     """Raised when an attachment cannot be turned into fax pages.
 
     ``str(e)`` is a short human reason such as ``'not a valid PDF'``; the caller prefixes the attachment name.
+    ``permanent`` is False when asking again may succeed (a worker killed from outside, a deadline passed on a busy
+    machine): such a refusal is not remembered.
     """
+
+    def __init__(self, *args: object, permanent: bool = True) -> None:
+        super().__init__(*args)
+        self.permanent = permanent
 
 
 @contextmanager

@@ -16,6 +16,11 @@ from .errors import ConversionError, reraise_as_conversion_error
 PAGE_WIDTH, PAGE_HEIGHT = LETTER
 
 
+def scratch_path(dst: Path) -> Path:
+    """Where ``atomic_output`` writes ``dst`` before moving it into place (left behind only if its process died)."""
+    return dst.with_name(f".{dst.name}.part")
+
+
 @contextmanager
 def atomic_output(dst: Path) -> Iterator[Path]:
     """Yield a scratch path next to ``dst`` that replaces ``dst`` only if the block succeeds.
@@ -23,7 +28,7 @@ def atomic_output(dst: Path) -> Iterator[Path]:
     A failed conversion must never leave a half-written file that a later step could mistake for fax pages.
     The scratch name is derived from ``dst`` (not random) so reruns behave identically.
     """
-    tmp = dst.with_name(f".{dst.name}.part")
+    tmp = scratch_path(dst)
     try:
         yield tmp
         os.replace(tmp, dst)

@@ -24,10 +24,12 @@ import multiprocessing
 import os
 import signal
 import threading
+from pathlib import Path
 from typing import Any
 
 from .errors import ConversionError
 from .limits import Limits
+from .pdf import scratch_path
 from .worker_process import serve
 
 log = logging.getLogger("emulator.documents")
@@ -40,8 +42,23 @@ _SIGKILL = getattr(signal, "SIGKILL", None) or 1000
 
 def run(job: str, args: tuple, limits: Limits) -> Any:
     """Run ``job`` (a name in emulator.documents.jobs.JOBS, or ``module:function``) with ``args`` in a worker,
-    within ``limits``; return its result. The job's own exceptions are raised here as they were raised there."""
-    return pool().run(job, args, limits)
+    within ``limits``; return its result. The job's own exceptions are raised here as they were raised there. A
+    worker that died in the middle leaves the scratch files of its outputs (see pdf.atomic_output): they are
+    removed here."""
+    try:
+        return pool().run(job, args, limits)
+    except ConversionError:
+        for path in _paths(args):
+            scratch_path(path).unlink(missing_ok=True)
+        raise
+
+
+def _paths(value: Any) -> list[Path]:
+    if isinstance(value, Path):
+        return [value]
+    if isinstance(value, (tuple, list)):
+        return [path for item in value for path in _paths(item)]
+    return []
 
 
 class _Worker:
@@ -57,33 +74,50 @@ class _Worker:
         return not self.spent and self.process.is_alive() and not self.conn.poll()
 
     def call(self, job: str, args: tuple, limits: Limits) -> Any:
+        """The job's result. Unless its whole answer was read, the worker is never given another job (a call
+        interrupted half-way would leave its answer in the pipe for the next caller)."""
+        done = False
         try:
-            self.conn.send((job, args, limits))
-            # The worker says when it has the job: if it ends before that, it was gone before the job came.
-            if not self.conn.poll(limits.deadline):
+            status, value = self._exchange(job, args, limits)
+            done = True
+        finally:
+            if not done:
                 self.kill()
-                raise ConversionError("internal error (the conversion worker does not answer)")
-            self.conn.recv()
-        except (OSError, ValueError, EOFError):
-            self.spent = True
-            raise _Gone from None
-        try:
-            answered = self.conn.poll(limits.deadline)
-        except (OSError, ValueError):
-            answered = True  # recv says what happened
-        if not answered:
-            self.kill()
-            raise ConversionError(f"conversion took more than {limits.deadline:g} seconds")
-        try:
-            status, value = self.conn.recv()
-        except (EOFError, OSError):
-            raise ConversionError(self._death(limits)) from None
         if status == "ok":
             return value
         if status == "memory":
             self.spent = True  # it exits after saying so
             raise ConversionError(f"conversion ran out of memory (more than {limits.memory_mib} MiB)")
         raise value
+
+    def _exchange(self, job: str, args: tuple, limits: Limits) -> tuple[str, Any]:
+        try:
+            self.conn.send((job, args, limits))
+            # The worker says when it has the job: if it ends before that, it was gone before the job came.
+            if not self.conn.poll(limits.deadline):
+                raise ConversionError("internal error (the conversion worker does not answer)", permanent=False)
+            started = self.conn.recv()
+        except (OSError, ValueError, EOFError):
+            raise _Gone from None
+        if started != ("started", None):
+            log.error("a conversion worker answered %r to a new job", started)
+            raise ConversionError("internal error", permanent=False)
+        try:
+            answered = self.conn.poll(limits.deadline)
+        except (OSError, ValueError):
+            answered = True  # recv says what happened
+        if not answered:
+            raise ConversionError(f"conversion took more than {limits.deadline:g} seconds", permanent=False)
+        try:
+            reply = self.conn.recv()
+        except (EOFError, OSError):
+            raise ConversionError(self._death(limits), permanent=self._permanent_death) from None
+        except Exception:  # an answer that does not unpickle
+            log.exception("the answer of a conversion worker could not be read")
+            raise ConversionError("internal error", permanent=False) from None
+        return reply
+
+    _permanent_death = False
 
     def _death(self, limits: Limits) -> str:
         self.spent = True
@@ -92,9 +126,11 @@ class _Worker:
         if code is None:
             self.kill()
         if code is not None and code == -_SIGXCPU:
-            return f"conversion took more than {limits.cpu_seconds:g} CPU seconds"
+            self._permanent_death = True  # the same document takes as long again
+            unit = "second" if limits.cpu_seconds == 1 else "seconds"
+            return f"conversion took more than {limits.cpu_seconds:g} CPU {unit}"
         if code is not None and code == -_SIGKILL:
-            return "conversion was stopped (its worker process was killed)"
+            return "conversion was stopped (its worker process was killed)"  # (from outside: not permanent)
         log.error("a conversion worker ended unexpectedly (exit code %s)", code)
         return "internal error"
 
@@ -141,13 +177,13 @@ class WorkerPool:
                 continue
             finally:
                 self._give_back(worker)
-        raise ConversionError("internal error (no conversion worker would start)")
+        raise ConversionError("internal error (no conversion worker would start)", permanent=False)
 
     def _take(self) -> _Worker:
         with self._cond:
             while True:
                 if self._closed:
-                    raise ConversionError("the emulator is shutting down")
+                    raise ConversionError("the emulator is shutting down", permanent=False)
                 while self._idle:
                     worker = self._idle.pop()
                     if worker.alive():
@@ -159,13 +195,28 @@ class WorkerPool:
                     break
                 self._cond.wait()
         try:
-            worker = _Worker(self._context)  # outside the lock: starting one takes a moment
+            worker = self._start()  # outside the lock: starting one takes a moment
         except BaseException:
             with self._cond:
                 self._busy -= 1
                 self._cond.notify()
             raise
-        self.started += 1
+        return worker
+
+    def _start(self) -> _Worker:
+        try:
+            worker = _Worker(self._context)
+        except OSError as exc:
+            if self._context.get_start_method() == "spawn":
+                raise ConversionError(
+                    f"internal error (no conversion worker can start: {exc})", permanent=False
+                ) from exc
+            # The fork server cannot start here (a socket path too long, a process limit…): spawn instead.
+            log.warning("conversion workers cannot start from a fork server (%s); spawning them instead", exc)
+            self._context = multiprocessing.get_context("spawn")
+            return self._start()
+        with self._cond:
+            self.started += 1
         return worker
 
     def _give_back(self, worker: _Worker) -> None:

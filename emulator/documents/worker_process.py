@@ -8,9 +8,11 @@ import contextlib
 import importlib
 import math
 import os
+import pickle
 import signal
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
@@ -42,8 +44,6 @@ def serve(conn: Connection) -> None:
             conn.send(reply)
         except (OSError, ValueError):
             return
-        except Exception as exc:  # an exception that does not pickle
-            conn.send(("error", RuntimeError(f"{type(reply[1]).__name__}: {reply[1]} ({exc})")))
         if reply[0] == "memory":
             return  # a fresh worker for the next job, not one whose heap is full of holes
 
@@ -62,7 +62,22 @@ def _run_one(job: str, args: tuple, limits: Limits) -> tuple[str, Any]:
     except BaseException as exc:
         if _out_of_memory(exc):
             return "memory", None
-        return "error", exc
+        return "error", _portable(exc)
+
+
+def _portable(exc: BaseException) -> Exception:
+    """``exc`` as the parent can raise it: itself if it is an Exception that survives pickling (the jobs' own
+    ConversionError and OSError do), else a RuntimeError that names it and carries the worker's traceback (a
+    SystemExit in a job must not stop the server's thread)."""
+    if isinstance(exc, Exception):
+        try:
+            copy = pickle.loads(pickle.dumps(exc))
+        except Exception:  # it does not travel: described instead
+            copy = None
+        if isinstance(copy, Exception):
+            return exc
+    detail = "".join(traceback.format_exception(exc)).rstrip()
+    return RuntimeError(f"{type(exc).__name__}: {exc} (in the conversion worker)\n{detail}")
 
 
 def _resolve(job: str) -> Callable[..., Any]:

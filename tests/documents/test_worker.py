@@ -72,7 +72,7 @@ def test_a_refusal_crosses_intact_and_the_worker_stays(pool):
 @pytest.mark.parametrize("name", ["spin", "spin_in_c"])
 def test_the_cpu_budget_ends_a_runaway_even_inside_c_and_the_next_job_gets_a_new_worker(pool, name):
     before = pool.run(job("pid"), (), FAST)
-    with pytest.raises(ConversionError, match=r"^conversion took more than 1 CPU seconds$"):
+    with pytest.raises(ConversionError, match=r"^conversion took more than 1 CPU second$"):
         pool.run(job(name), (), FAST)
     assert gone(before)
     after = pool.run(job("pid"), (), FAST)
@@ -192,3 +192,58 @@ def test_no_worker_outlives_its_process_whether_it_exits_or_is_killed():
         )
         worker_pid = int(done.stdout.split()[0])
         assert gone(worker_pid), f"worker {worker_pid} still runs after its parent ended ({ending})"
+
+
+def test_an_exception_that_cannot_travel_back_is_a_runtime_error_naming_it(pool):
+    with pytest.raises(RuntimeError, match=r"^Unrebuildable: a b \(in the conversion worker\)"):
+        pool.run(job("raise_unrebuildable"), (), FAST)
+    assert pool.run(job("pid"), (), FAST) > 0  # the worker is fine
+
+
+def test_a_job_that_raises_system_exit_does_not_stop_the_caller(pool):
+    with pytest.raises(RuntimeError, match=r"^SystemExit: 4"):
+        pool.run(job("exit_job"), (), FAST)
+
+
+def test_a_call_interrupted_half_way_never_gives_its_answer_to_the_next_caller(pool, monkeypatch):
+    calls = []
+    real = worker._Worker._exchange
+
+    def interrupted(self, *args):  # noqa: ANN001, ANN202
+        calls.append(self.process.pid)
+        if len(calls) == 1:
+            self.conn.send((job("pid"), (), FAST))  # the job goes out, then the caller is interrupted
+            raise KeyboardInterrupt
+        return real(self, *args)
+
+    monkeypatch.setattr(worker._Worker, "_exchange", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        pool.run(job("pid"), (), FAST)
+    assert pool.run(job("pid"), (), FAST) != calls[0]  # a new worker, not the one with an answer pending
+    assert gone(calls[0])
+
+
+def test_a_worker_that_dies_while_writing_leaves_no_scratch_file(tmp_path):
+    target = tmp_path / "out.pdf"
+    with pytest.raises(ConversionError):
+        worker.run(job("write_scratch_then_die"), (target,), FAST)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_when_the_fork_server_cannot_start_workers_are_spawned(monkeypatch):
+    pool = worker.WorkerPool(max_workers=1, max_idle=1)
+    if pool._context.get_start_method() != "forkserver":
+        pytest.skip("this platform has no fork server")
+    real = worker._Worker.__init__
+
+    def no_fork_server(self, context):  # noqa: ANN001, ANN202
+        if context.get_start_method() == "forkserver":
+            raise OSError(36, "AF_UNIX path too long")
+        real(self, context)
+
+    monkeypatch.setattr(worker._Worker, "__init__", no_fork_server)
+    try:
+        assert pool.run(job("pid"), (), FAST) != os.getpid()
+        assert pool._context.get_start_method() == "spawn"
+    finally:
+        pool.close()

