@@ -29,6 +29,7 @@ from emulator.device.preprocess import Preprocessor
 from emulator.device.previews import documents_quota
 from emulator.device.profiles import PROFILES
 from emulator.device.queue import Queue
+from emulator.device.quota import NotEnoughStorage
 from emulator.device.runner import Runner
 from emulator.device.store import DocumentStore, Staging
 from emulator.events import (
@@ -51,9 +52,10 @@ if TYPE_CHECKING:
     from emulator.ffws.ofax.service import Intake
 
 
-class StateIncomplete(Exception):
-    """The state was replaced in the database, but its documents could not be put in place (they are at the next
-    start)."""
+class StateIncomplete(NotEnoughStorage):
+    """The state was replaced in the database, but its documents could not be put in place. Until they are (the
+    next writer tries again, and a start does it), every writer is refused with this (503), so nothing is written
+    beside documents that are not the state's."""
 
 
 class Box:
@@ -203,10 +205,15 @@ class Box:
         try:
             self.store.swap_in(documents)
         except OSError as exc:
+            self.works.pending = lambda: self._swap_again(documents)
             raise StateIncomplete(
                 f"the new state is stored, but its documents could not be put in place ({exc.strerror or exc}); "
-                "they will be at the next start"
+                "writes are refused until they are (tried again at each, and at the next start)"
             ) from exc
+
+    def _swap_again(self, documents: Staging) -> None:
+        self.works.pending = None
+        self._swap_in(documents)  # (pending again if it fails again)
 
     def _fresh_state(self) -> None:
         self.journal.clear()

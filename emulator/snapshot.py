@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
+import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any
@@ -28,7 +30,9 @@ from emulator.db import Base
 from emulator.db.models import load_models
 from emulator.device.config import SECRET_SETTINGS, hash_plain_secret
 from emulator.device.models import DocumentGeneration
+from emulator.device.quota import disk_full
 from emulator.device.store import Staging
+from emulator.documents.errors import DISK_FULL_ERRNOS
 from emulator.wire.times import parse_time
 
 if TYPE_CHECKING:
@@ -100,12 +104,13 @@ class _Reader:
         self.top: dict[str, Any] = {}
 
     def read(self, source: IO[bytes]) -> dict[str, Any]:
-        events = ijson.parse(source, use_float=True)
+        # basic_parse: the prefixed events of ijson.parse cost memory with the square of the nesting depth.
+        events = ijson.basic_parse(source, use_float=True)
         try:
             first = next(events, None)
-            if first is None or first[1] != "start_map":
+            if first is None or first[0] != "start_map":
                 raise SnapshotError("invalid body: a snapshot is a JSON object")
-            for _prefix, event, key in events:
+            for event, key in events:
                 if event == "end_map":
                     break
                 if key == "documents":
@@ -119,50 +124,54 @@ class _Reader:
         return self.top
 
     def _documents(self, events: Any) -> None:
-        _prefix, event, _value = next(events)
+        event, _value = next(events)
         if event != "start_map":
-            _skip(events, event)
+            _build(events, event, _value)  # (checked for depth, then dropped)
             self.top["documents"] = None  # refused by the check
             return
         self.top["documents"] = True
-        for _prefix, event, name in events:
+        for event, name in events:
             if event == "end_map":
                 return
-            _prefix, kind, encoded = next(events)
+            kind, encoded = next(events)
             target = self.staging.path(name)
             if target is None:
-                raise SnapshotError(f"invalid snapshot: document path outside the store: {name}")
+                raise SnapshotError(f"invalid snapshot: document path outside the store: {name} (not a name it keeps)")
             if kind != "string":
+                _build(events, kind, encoded)
                 raise SnapshotError(f"invalid snapshot: document {name} is not valid base64")
             try:
                 content = base64.b64decode(encoded, validate=True)
             except (binascii.Error, ValueError):
                 raise SnapshotError(f"invalid snapshot: document {name} is not valid base64") from None
             del encoded
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(content)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(content)
+            except OSError as exc:
+                if exc.errno in DISK_FULL_ERRNOS:
+                    raise  # the box's trouble, answered as a full disk
+                raise SnapshotError(f"invalid snapshot: document {name}: {exc.strerror or exc}") from None
 
 
-def _build(events: Any) -> Any:
-    """The value that starts with the next event, whole."""
+MAX_DEPTH = 64  # a snapshot's values nest four deep (tables, a table, a row, a value): far beyond is an attack
+
+
+def _build(events: Any, *first: Any) -> Any:
+    """The value that starts with the next event (or with ``first``, an event already read), whole."""
     builder = ijson.ObjectBuilder()
     depth = 0
-    for _prefix, event, value in events:
+    for event, value in itertools.chain([tuple(first)] if first else [], events):
         builder.event(event, value)
         if event in ("start_map", "start_array"):
             depth += 1
+            if depth > MAX_DEPTH:
+                raise SnapshotError(f"invalid snapshot: values nest deeper than {MAX_DEPTH} levels")
         elif event in ("end_map", "end_array"):
             depth -= 1
         if depth == 0:
             return builder.value
     raise SnapshotError("invalid body: not valid JSON (it ends too soon)")
-
-
-def _skip(events: Any, event: str) -> None:
-    depth = 1 if event in ("start_map", "start_array") else 0
-    while depth:
-        _prefix, event, _value = next(events)
-        depth += {"start_map": 1, "start_array": 1, "end_map": -1, "end_array": -1}.get(event, 0)
 
 
 def _clock(data: dict[str, Any]) -> tuple[bool, float, datetime]:
@@ -190,39 +199,50 @@ def import_state(box: Box, source: IO[bytes]) -> None:
         data = _Reader(staging).read(source)
         _check(data, box)
         manual, time_scale, now = _clock(data)
-        tables = _hashed_secrets(data["tables"], box.auth.passwords.hash)  # Argon2, before the lock is taken
+        tables = _checked_settings(data["tables"], box.auth.passwords.hash)  # Argon2, before the lock is taken
     except BaseException:
         staging.discard()
         raise
-    try:
-        box.replace_state(
-            "import",
-            lambda session: _insert_rows(session, tables),
-            staging,
-            lambda: box.clock.reset(manual=manual, time_scale=time_scale, start=now),
-        )
-    except (KeyError, TypeError, ValueError, AttributeError, SQLAlchemyError) as exc:
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        raise SnapshotError(f"invalid snapshot: {reason}") from None
+    box.replace_state(
+        "import",
+        lambda session: _insert_rows(session, tables),
+        staging,
+        lambda: box.clock.reset(manual=manual, time_scale=time_scale, start=now),
+    )
 
 
-def _hashed_secrets(tables: dict[str, Any], hash_password: Callable[[str], str]) -> dict[str, Any]:
-    """A snapshot exported before the SIP and T.37 passwords were hashed holds them in plain text: they are stored
-    hashed, as the box stores them."""
+def _checked_settings(tables: dict[str, Any], hash_password: Callable[[str], str]) -> dict[str, Any]:
+    """Each device setting must be a JSON object (the box reads them at every step). A snapshot exported before the
+    SIP and T.37 passwords were hashed holds them in plain text: they are stored hashed, as the box stores them."""
     rows = tables.get("device_settings")
     if not isinstance(rows, list):
         return tables
-    hashed = []
+    checked = []
     for row in rows:
-        if isinstance(row, dict) and row.get("name") in SECRET_SETTINGS and isinstance(row.get("value"), str):
-            row = {**row, "value": hash_plain_secret(row["value"], hash_password)}
-        hashed.append(row)
-    return {**tables, "device_settings": hashed}
+        name, value = (row.get("name"), row.get("value")) if isinstance(row, dict) else (None, None)
+        try:
+            parsed = json.loads(value) if isinstance(value, str) else None
+        except (ValueError, RecursionError):
+            parsed = None
+        if not isinstance(name, str) or not isinstance(parsed, dict):
+            raise SnapshotError(f"invalid snapshot: device setting {name}: its value must be a JSON object")
+        if name in SECRET_SETTINGS:
+            row = {**row, "value": hash_plain_secret(value, hash_password)}
+        checked.append(row)
+    return {**tables, "device_settings": checked}
 
 
 def _insert_rows(session: Session, tables: dict[str, Any]) -> None:
-    for table in _tables():
-        rows = [_row(table, r) for r in tables.get(table.name, [])]
-        if rows:
-            session.execute(insert(table), rows)
-    session.flush()
+    """The snapshot's rows, in the transaction that replaces the state: a row the database refuses refuses the
+    snapshot (400), a full disk stays what it is (503)."""
+    try:
+        for table in _tables():
+            rows = [_row(table, r) for r in tables.get(table.name, [])]
+            if rows:
+                session.execute(insert(table), rows)
+        session.flush()
+    except (KeyError, TypeError, ValueError, AttributeError, SQLAlchemyError) as exc:
+        if disk_full(exc):
+            raise
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise SnapshotError(f"invalid snapshot: {reason}") from None

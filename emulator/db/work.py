@@ -34,8 +34,10 @@ class UnitOfWork:
         *,
         write: bool,
         guard: Callable[[Session], None] | None = None,
+        before_write: Callable[[], None] | None = None,
     ) -> None:
         self.write = write
+        self._before_write = before_write  # run under the lock before a writer's transaction begins
         self._db = db
         self._lock = lock
         self._bus = bus
@@ -62,6 +64,8 @@ class UnitOfWork:
             self._lock.acquire()
             self._locked = True
         try:
+            if self.write and self._before_write is not None:
+                self._before_write()
             self._session = self._db.begin(write=self.write)
             if self._guard is not None:
                 self._guard(self._session)
@@ -148,6 +152,9 @@ class Works:
         self.bus = bus
         self.lock = threading.Lock()
         self.epoch = 0  # bumped whenever the whole state is replaced: a reset or an import
+        # What the last replacement of the state left undone (its documents not yet in place): every writer does it
+        # first, under the lock, and is refused while it cannot be done.
+        self.pending: Callable[[], None] | None = None
 
     def replaced(self) -> None:
         """The state was replaced: work prepared from the old one (a conversion, an advance) must not be applied.
@@ -156,4 +163,8 @@ class Works:
         self.epoch += 1
 
     def __call__(self, *, write: bool = True, guard: Callable[[Session], None] | None = None) -> UnitOfWork:
-        return UnitOfWork(self.db, self.lock, self.bus, write=write, guard=guard)
+        return UnitOfWork(self.db, self.lock, self.bus, write=write, guard=guard, before_write=self._pending)
+
+    def _pending(self) -> None:
+        if self.pending is not None:
+            self.pending()

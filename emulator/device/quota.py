@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from emulator.device.models import Attachment, Fax
+from emulator.device.models import PREPROCESSING, Attachment, Fax, FaxEntry
 from emulator.documents.errors import DISK_FULL_ERRNOS
 
 if TYPE_CHECKING:
@@ -113,11 +113,13 @@ def free_space(path: Path) -> int:
 
 
 def unconverted_reserves(works: Works) -> dict[int, int]:
-    """{fax: bytes set aside for its converted PDFs}, for every fax whose conversion has not ended yet."""
+    """{fax: bytes set aside for its converted PDFs}, for every fax that will still be converted: not converted
+    yet, and with an entry still preprocessing (a fax aborted before its conversion never is)."""
+    waiting = select(FaxEntry.fax_id).where(FaxEntry.state == PREPROCESSING)
     stmt = (
         select(Fax.id, Attachment.size, Attachment.content_type)
         .join(Attachment, Attachment.fax_id == Fax.id)
-        .where(Fax.document_pages.is_(None), Fax.conversion_error == "")
+        .where(Fax.document_pages.is_(None), Fax.conversion_error == "", Fax.id.in_(waiting))
     )
     reserves: dict[int, int] = {}
     with works(write=False) as look:
@@ -388,13 +390,12 @@ class DiskQuota:
         evictable = tally.cached_total - tally.cached.get(keep, 0) if keep is not None else tally.cached_total
         if nbytes > self._room(tally) + evictable or nbytes > free + evictable:
             return False
-        while nbytes > self._room(tally) or nbytes > free:
-            key = next(iter(tally.cached))
-            if key == keep:
-                tally.cached.move_to_end(key)  # (the one asked for is the most recent anyway)
-                continue
+        for key in [key for key in tally.cached if key != keep]:  # least recently served first
+            if nbytes <= self._room(tally) and nbytes <= free:
+                return True
             free += self._evict(tally, key)
-        return True
+        # (only if the files evicted freed less than the tally said: gone already, or smaller)
+        return nbytes <= self._room(tally) and nbytes <= free
 
     def _evict(self, tally: _Tally, key: str) -> int:
         tally.uncache(key)

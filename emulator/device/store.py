@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import tempfile
 import uuid
@@ -21,6 +22,11 @@ from pathlib import Path
 log = logging.getLogger("emulator.store")
 
 MARKER = ".generation"
+# Every name the store gives a document (relative to its root), and no other: what a snapshot may hold.
+DOCUMENT_NAME = re.compile(
+    r"faxes/[0-9A-F]{8,16}/(?:attachment-[0-9]{1,6}\.(?:bin|pdf)|cover-[0-9A-F]{4,8}\.pdf"
+    r"|[0-9A-F]{8,16}-[0-9A-F]{4,8}\.pdf|preview\.pdf)|inbound/[0-9]{1,19}\.pdf"
+)
 STAGING = ".staging-"
 RETIRED = ".retired-"
 
@@ -101,7 +107,12 @@ class DocumentStore:
     def swap_in(self, staging: Staging) -> None:
         """Put a staged set in place of the current one (the database already names it), then remove the old."""
         retired = self._retire()
-        staging.folder.replace(self.root)
+        try:
+            staging.folder.replace(self.root)
+        except OSError:
+            if retired is not None:  # the old set back in place: a box always has its documents folder
+                retired.replace(self.root)
+            raise
         if retired is not None:
             shutil.rmtree(retired, ignore_errors=True)
 
@@ -147,12 +158,11 @@ class Staging:
         self.folder = folder
 
     def path(self, name: str) -> Path | None:
-        """Where the document ``name`` (a path relative to the store) goes; None if it would land outside."""
-        root = self.folder.resolve()
-        target = (root / name).resolve()
-        if root not in target.parents or target.name == MARKER:
+        """Where the document ``name`` (a path relative to the store) goes; None unless it is one of the names the
+        store gives its documents (anything else could land outside, or take the place of a folder the box needs)."""
+        if not isinstance(name, str) or not DOCUMENT_NAME.fullmatch(name):
             return None
-        return target
+        return self.folder / name
 
     def discard(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)

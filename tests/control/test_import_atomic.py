@@ -7,18 +7,20 @@ the box is then started again on the same data dir. tests/security/test_import_k
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import delete
+from sqlalchemy.exc import OperationalError
 
 from emulator import snapshot as snapshot_module
 from emulator.box import Box
 from emulator.device import store as store_module
 from emulator.device.models import DocumentGeneration
 from emulator.device.store import DocumentStore, Staging
-from tests.conftest import FFClient, box_settings, box_state, make_box
+from tests.conftest import FFClient, box_settings, box_state, make_box, message_of
 from tests.control.test_snapshots import EXPORT, IMPORT, export, populate
 from tests.ffws.clients import create_user, fax_to, schedule
 
@@ -105,6 +107,7 @@ def test_an_import_that_dies_leaves_the_old_state_or_the_new_one(where, target, 
     new = box_state(client.box)
     assert new != old
     kill(monkeypatch)
+    monkeypatch.setattr(Staging, "discard", lambda _self: None)  # a killed process cleans nothing up
     with pytest.raises(Died):
         target.post(IMPORT, json=snapshot)
     monkeypatch.undo()
@@ -122,6 +125,7 @@ def test_an_import_that_dies_leaves_the_old_state_or_the_new_one(where, target, 
 def test_a_reset_that_dies_after_its_commit_is_completed_at_the_next_start(target, monkeypatch):
     assert box_state(target.box).documents
     monkeypatch.setattr(DocumentStore, "swap_in", _die_instead)
+    monkeypatch.setattr(Staging, "discard", lambda _self: None)  # a killed process cleans nothing up
     with pytest.raises(Died):
         target.post("/_emulator/reset")
     monkeypatch.undo()
@@ -150,6 +154,12 @@ def test_a_failure_after_the_commit_forgets_cached_passwords_and_is_completed_at
     assert target.get("/ffws/v1/verify", auth=("frank", "frank-pw")).status_code == 401
     assert target.get("/ffws/v1/verify", auth=("dave", "dave-pw")).status_code == 200
     assert box_state(target.box).documents == documents_before
+    # Until its documents are in place, every write is refused: nothing is stored beside files of another state.
+    contact = "<contact><name>Erin</name><fax_number>555-0100</fax_number></contact>"
+    refused = target.post("/ffws/v1/contacts/admin", contact)
+    assert refused.status_code == 503
+    assert "writes are refused until they are" in message_of(refused)
+    assert target.post("/_emulator/clock/advance", json={"seconds": 1}).status_code == 503
     monkeypatch.undo()
     restarted = _restart(target)
     try:
@@ -159,11 +169,48 @@ def test_a_failure_after_the_commit_forgets_cached_passwords_and_is_completed_at
         restarted.stop()
 
 
+def test_after_a_failed_swap_the_next_write_puts_the_documents_in_place(target, snapshot, monkeypatch):
+    real = DocumentStore.swap_in
+    calls = []
+
+    def refuse_once(store, staging):  # noqa: ANN001, ANN202
+        calls.append(staging.generation)
+        if len(calls) == 1:
+            raise PermissionError(13, "Permission denied")
+        real(store, staging)
+
+    monkeypatch.setattr(DocumentStore, "swap_in", refuse_once)
+    assert target.post(IMPORT, json=snapshot).status_code == 503
+    assert (target.box.store.root / "faxes").is_dir()  # the old set stayed in place meanwhile
+    contact = "<contact><name>Erin</name><fax_number>555-0100</fax_number></contact>"
+    assert target.post("/ffws/v1/contacts/admin", contact).status_code == 200  # it swapped first
+    assert len(calls) == 2
+    assert sorted(box_state(target.box).documents) == sorted(snapshot["documents"])
+    assert _leftovers(target.box.settings.data_dir) == []
+
+
+def test_a_full_database_during_an_import_is_a_503_and_changes_nothing(target, snapshot, monkeypatch):
+    before = box_state(target.box)
+
+    def full(*_args):  # noqa: ANN002, ANN202
+        raise OperationalError("INSERT", {}, sqlite3.OperationalError("database or disk is full"))
+
+    monkeypatch.setattr(snapshot_module, "_tables", full)
+    response = target.post(IMPORT, json=snapshot)
+    assert response.status_code == 503, response.text
+    assert box_state(target.box) == before
+    assert _leftovers(target.box.settings.data_dir) == []
+
+
 def test_a_refused_import_leaves_no_staged_documents(target):
-    bad = {"format": 1, "model": "FF240-IP", "tables": {}, "documents": {"a.pdf": "eA==", "../b.pdf": "eA=="}}
+    good, bad_name = "faxes/00000001/attachment-1.pdf", "../b.pdf"
+    bad = {"format": 1, "model": "FF240-IP", "tables": {}, "documents": {good: "eA==", bad_name: "eA=="}}
+    before = box_state(target.box)
     response = target.post(IMPORT, json=bad)
     assert response.status_code == 400
+    assert response.json()["error"].startswith(f"invalid snapshot: document path outside the store: {bad_name}")
     assert _leftovers(target.box.settings.data_dir) == []
+    assert box_state(target.box) == before
 
 
 def test_a_data_dir_from_before_keeps_its_documents(target):

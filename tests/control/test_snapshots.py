@@ -100,6 +100,13 @@ def _bad(**changes: object) -> Callable[[dict], dict]:
     return lambda s: {**s, **changes}
 
 
+def _nested(depth: int) -> list:
+    value: list = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
 def _bad_table(name: str, rows: object) -> Callable[[dict], dict]:
     return lambda s: {**s, "tables": {**s["tables"], name: rows}}
 
@@ -121,7 +128,25 @@ BAD = {
     "missing-column": (_bad_table("users", [{"id": 1}]), "invalid snapshot: NOT NULL"),
     "bad-date": (_bad_table("faxes", [{"id": 9, "created": "x"}]), "invalid snapshot: Invalid"),
     "bad-type": (_bad_table("users", [{"id": "one"}]), "invalid snapshot: datatype mismatch"),
-    "bad-document": (_bad(documents={"faxes/x.pdf": "%%% not base64"}), "invalid snapshot: document faxes/x.pdf"),
+    "bad-document": (
+        _bad(documents={"faxes/00000009/attachment-1.pdf": "%%% not base64"}),
+        "invalid snapshot: document faxes/00000009/attachment-1.pdf is not valid base64",
+    ),
+    "not-a-store-name": (_bad(documents={"faxes": "eA=="}), "invalid snapshot: document path outside the store: faxes"),
+    "nul": (_bad(documents={"faxes/\x00.pdf": "eA=="}), "invalid snapshot: document path outside the store"),
+    "long-name": (_bad(documents={"faxes/" + "A" * 300: "eA=="}), "invalid snapshot: document path outside the store"),
+    "deep": (
+        _bad(clock={"now": _nested(70)}),
+        "invalid snapshot: values nest deeper than 64 levels",
+    ),
+    "setting-not-json": (
+        _bad_table("device_settings", [{"name": "sip_settings", "value": "not json"}]),
+        "invalid snapshot: device setting sip_settings: its value must be a JSON object",
+    ),
+    "setting-deep": (
+        _bad_table("device_settings", [{"name": "t38_settings", "value": "[" * 100_000 + "]" * 100_000}]),
+        "invalid snapshot: device setting t38_settings: its value must be a JSON object",
+    ),
     "escape": (_bad(documents={"../../escape.pdf": "eA=="}), "invalid snapshot: document path outside the store"),
 }
 

@@ -301,3 +301,14 @@ def test_the_tally_is_walked_again_after_an_import(box_with):
     assert usage.reserved == conversion_reserve(len(pdf_bytes(PAGES)), "application/pdf")
     assert usage.used >= len(pdf_bytes(PAGES))
     assert_tally_is_the_disk(client.box)
+
+
+def test_a_fax_aborted_before_its_conversion_keeps_no_reserve_once_walked(box_with):
+    client = box_with(disk_quota=10 * 1024 * 1024)
+    schedule(client, fax_to("5551001", pages=PAGES))
+    assert client.box.quota.usage().reserved > 0
+    assert client.delete("/ffws/v1/ofax/00000001").status_code in (200, 202)
+    advance(client, 600)  # it is never converted: aborted while it was preprocessing
+    assert view(client, "00000001/0000")["state"] == "aborted"
+    client.box.quota.invalidate()
+    assert client.box.quota.usage().reserved == 0

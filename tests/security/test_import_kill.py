@@ -50,7 +50,7 @@ def _state(http: httpx.Client, faxes: int, tag: bytes) -> dict:
         assert http.post("/ffws/v1/ofax", content=FAX.format(n=n), auth=ADMIN).status_code == 201
     http.post("/_emulator/clock/advance", json={"seconds": 30}).raise_for_status()
     snapshot = http.get("/_emulator/state/export").json()
-    snapshot["documents"]["faxes/000000FF/blob.bin"] = base64.b64encode(tag * (BLOB // len(tag))).decode()
+    snapshot["documents"]["faxes/000000FF/attachment-1.bin"] = base64.b64encode(tag * (BLOB // len(tag))).decode()
     return snapshot
 
 
@@ -108,7 +108,9 @@ def test_an_import_is_streamed_its_peak_memory_grows_with_one_document_not_the_w
         snapshot = http.get("/_emulator/state/export").json()
         documents = 24
         for i in range(documents):
-            snapshot["documents"][f"faxes/000000FF/blob-{i}.bin"] = base64.b64encode(os.urandom(BLOB)).decode()
+            snapshot["documents"][f"faxes/000000FF/attachment-{i + 1}.bin"] = base64.b64encode(
+                os.urandom(BLOB)
+            ).decode()
         body = httpx.Request("POST", "/", json=snapshot).content
         del snapshot
         size_mb = len(body) / 2**20
