@@ -320,15 +320,6 @@ class DiskQuota:
             tally.claimed += nbytes
             return Claim(self, tally, nbytes)
 
-    def store_fax(self, work: UnitOfWork, fax_id: int, stored: int, reserve: int) -> None:
-        """Fax ``fax_id`` is being stored in ``work``: ``stored`` bytes written, ``reserve`` set aside for its
-        converted PDFs. Refused with NotEnoughStorage beyond the quota; counted once ``work`` commits."""
-        claim = self.claim(stored + reserve)
-        if claim is None:
-            raise NotEnoughStorage(NO_STORAGE)
-        work.on_commit(lambda: claim.commit(stored, fax_id=fax_id, reserve=reserve))
-        work.on_abort(claim.release)
-
     def admit_conversion(self, work: UnitOfWork, fax_id: int, outputs: Iterable[Path], error: str) -> str:
         """The converted PDFs ``outputs`` of fax ``fax_id`` are about to be installed in ``work``: the fax's error
         (``error``, or CONVERSION_NO_STORAGE when they do not fit). What was set aside for them is given back."""

@@ -42,7 +42,6 @@ class EmulatorServer:
         import uvicorn
 
         from emulator.app import create_app
-        from emulator.connections import GuardedLoop
         from emulator.server import bind, connection_options
         from emulator.settings import Settings
 
@@ -52,16 +51,14 @@ class EmulatorServer:
         sock = bind("127.0.0.1", 0)
         app.state.box.listening_ports = {sock.getsockname()[1]}  # never fetched as an external attachment
         self.base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        # The same connection limits as `serve` (head and body deadlines, keep-alive, --max-connections), so that a
-        # test of a client's behaviour with slow or many connections sees what the real server does.
+        # The same connection limits as `serve` (head and body deadlines, keep-alive, --max-connections; with no TLS
+        # listener, no handshake deadline), so that a test of a client with slow or many connections sees what the
+        # real server does.
         config = uvicorn.Config(app, lifespan="on", **{**connection_options(settings), "log_level": "warning"})
         self._server = uvicorn.Server(config)
-
-        def run() -> None:
-            with asyncio.Runner(loop_factory=lambda: GuardedLoop(settings.header_timeout)) as runner:
-                runner.run(self._server.serve(sockets=[sock]))
-
-        self._thread = threading.Thread(target=run, name="faxfinder-emulator", daemon=True)
+        self._thread = threading.Thread(
+            target=lambda: asyncio.run(self._server.serve(sockets=[sock])), name="faxfinder-emulator", daemon=True
+        )
         self._thread.start()
         ready = threading.Event()
         for _ in range(500):
