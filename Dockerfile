@@ -26,6 +26,10 @@ FROM python:3.11-slim
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore \
     PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 \
     FFEMU_DATA_DIR=/data
+# The cover-page font (Latin, Greek, Cyrillic, CJK), from Debian: the emulator finds it at its packaged path.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends fonts-wqy-zenhei \
+ && rm -rf /var/lib/apt/lists/*
 COPY --from=build /wheels /tmp/wheels
 RUN pip install /tmp/wheels/*.whl \
  && rm -rf /tmp/wheels \

@@ -21,6 +21,7 @@ from emulator.db.migrate import upgrade
 from emulator.db.models import load_models
 from emulator.db.work import UnitOfWork, Works
 from emulator.device import config
+from emulator.device.firmware import PROFILE_OF
 from emulator.device.inbound import Arrival, InboundFax, InboundLine
 from emulator.device.lines import LineState, line_states
 from emulator.device.models import Call, ClockState, DocumentGeneration
@@ -85,6 +86,8 @@ class Box:
         self.faults = Faults(self.random)
         self._seed_hashes: dict[str, str] = {}
         self.listening_ports: set[int] = set()  # the ports the server bound (told by the server; none in tests)
+        self.tls_port: int | None = settings.tls_port or None  # the HTTPS port bound (told by the server)
+        self.firmware = PROFILE_OF[settings.firmware]
         self.ready = False
         self._subscribe()
 

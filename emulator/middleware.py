@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from emulator.catalogue import device
 from emulator.journal import KEEP_BODY, without_passwords
+from emulator.wire import dialect
 from emulator.wire.errors import FFWSError
 from emulator.wire.response import error_response
 
@@ -70,6 +71,7 @@ class DeviceMiddleware:
             await self.app(scope, receive, send)
             return
         box = self.box
+        dialect.use(box.firmware.dialect)  # every answer of this exchange, errors included, in the box's firmware
         started = time.perf_counter()
         entry: dict[str, Any] = {
             "time": box.clock.now(),

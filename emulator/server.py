@@ -18,6 +18,7 @@ import uvicorn
 
 from emulator.app import create_app
 from emulator.connections import GuardedLoop, Limits, Pool, guarded_protocol, open_files_limit
+from emulator.documents.fonts import warn_if_no_unicode_font
 from emulator.settings import Settings
 
 log = logging.getLogger("emulator")
@@ -106,6 +107,7 @@ def serve(settings: Settings) -> int:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, _exit_cleanly)
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    warn_if_no_unicode_font(settings.cover_font)
     try:
         sockets = _listen(settings)  # address in use, not ours, not an address: a clear line, not a traceback
         tls = _certificate(settings) if settings.tls_port is not None else None
@@ -114,6 +116,8 @@ def serve(settings: Settings) -> int:
         return 1
     app = create_app(settings)
     app.state.box.listening_ports = {sock.getsockname()[1] for sock in sockets}  # never fetched as an attachment
+    if tls is not None:
+        app.state.box.tls_port = sockets[1].getsockname()[1]  # links name it (--tls-port 0 picks one)
     app.state.box.start()
     # All that start-up built stays until exit: gc.freeze() takes it out of the collector's sight, so neither the
     # full collections while serving nor the ones while the interpreter shuts down walk it again (~0.5 s at exit).

@@ -9,12 +9,16 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from emulator.device.firmware import DEFAULT as DEFAULT_FIRMWARE
+from emulator.device.firmware import FirmwareName
+from emulator.documents.fonts import configured_font, installed_font
 from emulator.documents.limits import Limits
 
 MODELS = ("FF240-IP", "FF240", "FF440", "FF840")
@@ -29,6 +33,21 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address to listen on.")
     port: int = Field(8080, ge=0, le=65535, description="HTTP port (0 picks a free port).")
     model: Model = Field("FF240-IP", description="Emulated model: FF240-IP (SIP channels), FF240, FF440, FF840.")
+    firmware: FirmwareName = Field(
+        DEFAULT_FIRMWARE,
+        description="Firmware profile whose answers to give: 3.x (today's), guide-1.1 (the Developer Guide's "
+        "examples) or ff240-r1-2025 (a real FF240.R1's log); see Firmware profiles.",
+    )
+    public_url: str | None = Field(
+        None,
+        description="Base of the links in answers (fax_entry_url, preview, contact_url…), e.g. "
+        "https://fax.example.com:8443 behind a proxy or port mapping; overrides --links.",
+    )
+    links: Literal["followable", "device"] = Field(
+        "followable",
+        description="followable: links a client can open (https://HOST:TLSPORT when HTTPS is on, else "
+        "http://HOST:PORT); device: https://HOST with no port, as the device writes them.",
+    )
     lines: int | None = Field(
         None,
         ge=1,
@@ -140,6 +159,12 @@ class Settings(BaseSettings):
         description="Address space (MiB) one conversion job may add to its worker process (RLIMIT_AS); beyond, "
         "it fails as 'ran out of memory'.",
     )
+    cover_font: Path | None = Field(
+        None,
+        description="TrueType font (.ttf, or .ttc: its first face) the values on cover pages are drawn in; none: "
+        "the first installed of WenQuanYi Zen Hei and Micro Hei (Debian packages: Latin, Greek, Cyrillic, CJK), "
+        "else Helvetica (Latin-1 only; a warning at start). A font that cannot be loaded is refused at start.",
+    )
     tls_port: int | None = Field(
         None,
         ge=0,
@@ -184,6 +209,25 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r} (an IANA name such as UTC or America/Chicago)") from None
         return value
+
+    @field_validator("cover_font")
+    @classmethod
+    def _cover_font(cls, value: Path | None) -> Path | None:
+        return configured_font(value)  # (reportlab is loaded only to check a given font)
+
+    @field_validator("public_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parsed = urlsplit(value.strip())
+        if parsed.scheme not in ("http", "https") or not parsed.hostname or parsed.query or parsed.fragment:
+            raise ValueError(f"expected http(s)://HOST[:PORT][/PATH], got {value!r}")
+        try:
+            parsed.port  # noqa: B018 - raises for a port out of range
+        except ValueError:
+            raise ValueError(f"bad port in {value!r}") from None
+        return value.strip().rstrip("/")
 
     @field_validator("control_token")
     @classmethod
@@ -235,6 +279,7 @@ class Settings(BaseSettings):
             tiff_frames=self.max_tiff_frames,
             cpu_seconds=self.conversion_cpu_seconds,
             memory_mib=self.conversion_memory_mib,
+            cover_font=self.cover_font or installed_font(),  # the workers are told which font, not left to look
         )
 
 

@@ -45,7 +45,7 @@ class FFClient:
         self.owns_box = owns_box
         self._loop = asyncio.new_event_loop()
         self._client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=self.app), base_url=f"http://{HOST}", timeout=30
+            transport=httpx.ASGITransport(app=self.app), base_url=f"https://{HOST}", timeout=30
         )
 
     def request(

@@ -11,11 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import reportlab
 
 from emulator.cli import build_parser, default_text, env_name, main, settings_from
 from emulator.settings import Settings
 
 CONSOLE_SCRIPT = Path(sys.executable).parent / "faxfinder-emulator"
+
+FONTS = Path(reportlab.__file__).parent / "fonts"  # TrueType fonts every machine has (--cover-font must load)
 
 # name -> (environment text, flag arguments, value from the environment, value from the flag). Every setting needs a
 # row (test_every_setting_has_a_sample), so a new setting cannot miss its flag or its twin.
@@ -24,6 +27,14 @@ SAMPLES: dict[str, tuple[str, list[str], Any, Any]] = {
     "port": ("9001", ["--port", "9002"], 9001, 9002),
     "model": ("FF440", ["--model", "FF840"], "FF440", "FF840"),
     "lines": ("6", ["--lines", "3"], 6, 3),
+    "firmware": ("guide-1.1", ["--firmware", "ff240-r1-2025"], "guide-1.1", "ff240-r1-2025"),
+    "public_url": (
+        "https://env.example.com",
+        ["--public-url", "https://flag.example.com:8443"],
+        "https://env.example.com",
+        "https://flag.example.com:8443",
+    ),
+    "links": ("device", ["--links", "followable"], "device", "followable"),
     "data_dir": ("/srv/env-data", ["--data-dir", "/srv/flag-data"], Path("/srv/env-data"), Path("/srv/flag-data")),
     "database_url": (
         "sqlite:///env.db",
@@ -67,6 +78,12 @@ SAMPLES: dict[str, tuple[str, list[str], Any, Any]] = {
     "max_tiff_frames": ("9", ["--max-tiff-frames", "10"], 9, 10),
     "conversion_cpu_seconds": ("1.5", ["--conversion-cpu-seconds", "2.5"], 1.5, 2.5),
     "conversion_memory_mib": ("512", ["--conversion-memory-mib", "1024"], 512, 1024),
+    "cover_font": (
+        str(FONTS / "Vera.ttf"),
+        ["--cover-font", str(FONTS / "VeraBd.ttf")],
+        FONTS / "Vera.ttf",
+        FONTS / "VeraBd.ttf",
+    ),
 }
 # Settings that are only valid together: the partner comes from the environment in every case below.
 PARTNERS = {"certfile": ("FFEMU_KEYFILE", "/partner/key.pem"), "keyfile": ("FFEMU_CERTFILE", "/partner/cert.pem")}

@@ -22,3 +22,11 @@ def endpoints(box: ControlBox) -> dict:
     from emulator.catalogue import all_endpoints
 
     return {"endpoints": [e.as_json() for e in all_endpoints()]}
+
+
+@control.route("GET", "/profile")
+def profile(box: ControlBox) -> dict:
+    """The firmware profiles: the box's own, and every named switch with its value and source in each profile."""
+    from emulator.device.firmware import describe
+
+    return describe(box.firmware.name)

@@ -12,10 +12,10 @@ from pypdf import PdfReader, PdfWriter
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
-from .errors import reraise_as_conversion_error
+from .errors import ConversionError, reraise_as_conversion_error
+from .fonts import font_name
 from .pdf import atomic_output, fit_text, new_canvas, open_pdf
 
-FONT = "Helvetica"
 DEFAULT_FONT_SIZE = 11
 LINE_SPACING = 1.2
 # Values are cut off this far from the page edge even where the layout gives no width.
@@ -99,22 +99,30 @@ def validate_layout(layout: Any, where: str) -> None:
             raise ValueError(f"{where}: {name}.size must be positive")
 
 
-def render_cover_page(template: Path, fields: CoverFields, dst: Path, layout: dict | None = None) -> int:
+def render_cover_page(
+    template: Path, fields: CoverFields, dst: Path, layout: dict | None = None, *, font: Path | None = None
+) -> int:
     """Render a one-page cover at ``dst`` from the first page of ``template``; return 1.
 
     ``layout`` None means the entry for ``template.name`` in the layouts.json beside the template, else its
-    "*" entry, else DEFAULT_LAYOUT.
+    "*" entry, else DEFAULT_LAYOUT. ``font``: the TrueType font the values are drawn in (the box gives the one its
+    settings found, see fonts.py); None means Helvetica, Latin-1 only. A character the font lacks is drawn as its
+    missing-glyph box.
     """
     if layout is None:
         layout = _layout_for(template)
     validate_layout(layout, template.name)
+    try:
+        name = font_name(font)
+    except ValueError as exc:  # checked at start-up, so gone or changed since: it may be back next time
+        raise ConversionError(f"cover page font unusable: {exc}", permanent=False) from None
     with open_pdf(template) as reader:
         with reraise_as_conversion_error("not a valid PDF"):
             writer = PdfWriter()
             page = writer.add_page(reader.pages[0])
             box = page.mediabox
             bounds = (float(box.left), float(box.bottom), float(box.right), float(box.top))
-        overlay = _render_overlay(fields, layout, bounds)
+        overlay = _render_overlay(fields, layout, bounds, name)
         with reraise_as_conversion_error("not a valid PDF"):
             page.merge_page(PdfReader(io.BytesIO(overlay)).pages[0])
         with atomic_output(dst) as tmp:
@@ -129,7 +137,7 @@ def _layout_for(template: Path) -> dict:
     return layouts.get("*", DEFAULT_LAYOUT)
 
 
-def _render_overlay(fields: CoverFields, layout: dict, bounds: tuple[float, float, float, float]) -> bytes:
+def _render_overlay(fields: CoverFields, layout: dict, bounds: tuple[float, float, float, float], font: str) -> bytes:
     """A transparent page, in the template's coordinate space, carrying only the field values."""
     left, bottom, right, top = bounds
     buffer = io.BytesIO()
@@ -140,12 +148,12 @@ def _render_overlay(fields: CoverFields, layout: dict, bounds: tuple[float, floa
         if not value or not (left <= spec["x"] <= right and bottom <= spec["y"] <= top):
             continue
         size = spec.get("size", DEFAULT_FONT_SIZE)
-        canvas.setFont(FONT, size)
+        canvas.setFont(font, size)
         if name == "comments":
-            _draw_box(canvas, value, spec, size, (bottom + EDGE_MARGIN, right - EDGE_MARGIN))
+            _draw_box(canvas, value, spec, font, size, (bottom + EDGE_MARGIN, right - EDGE_MARGIN))
         else:
             width = min(spec.get("width", right), right - EDGE_MARGIN - spec["x"])
-            canvas.drawString(spec["x"], spec["y"], fit_text(" ".join(value.split()), FONT, size, width))
+            canvas.drawString(spec["x"], spec["y"], fit_text(" ".join(value.split()), font, size, width))
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()
@@ -158,7 +166,7 @@ def _field_text(fields: CoverFields, name: str) -> str:
     return value
 
 
-def _draw_box(canvas: Canvas, text: str, spec: dict, size: float, limits: tuple[float, float]) -> None:
+def _draw_box(canvas: Canvas, text: str, spec: dict, font: str, size: float, limits: tuple[float, float]) -> None:
     """Wrap ``text`` into the box line by line, dropping whatever does not fit inside the box or the page."""
     lowest, rightmost = limits
     width = min(spec["width"], rightmost - spec["x"])
@@ -168,7 +176,7 @@ def _draw_box(canvas: Canvas, text: str, spec: dict, size: float, limits: tuple[
         return
     max_lines = int((height - size) // leading) + 1
     baseline = spec["y"] - size
-    for line in islice(wrap_lines(text, FONT, size, width), max_lines):
+    for line in islice(wrap_lines(text, font, size, width), max_lines):
         canvas.drawString(spec["x"], baseline, line)
         baseline -= leading
 

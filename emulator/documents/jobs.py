@@ -26,7 +26,7 @@ def render_preview(
     """A fax as transmitted: its cover page (``(template, fields, where to write it)``), if any, then ``parts``."""
     if cover is not None:
         template, fields, cover_pdf = cover
-        render_cover_page(template, fields, cover_pdf)
+        render_cover_page(template, fields, cover_pdf, font=limits.cover_font)
         parts = [cover_pdf, *parts]
     return merge_pdfs(parts, target)
 

@@ -6,6 +6,7 @@ Light on purpose (no PDF or image library): the settings, the box and the contro
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 from .errors import ConversionError
 
@@ -13,7 +14,8 @@ from .errors import ConversionError
 @dataclasses.dataclass(frozen=True)
 class Limits:
     """The budgets of a conversion. ``max_pages`` is what the attachment being converted may have: the
-    attachment's own budget, or less when the fax it belongs to has only that many pages left."""
+    attachment's own budget, or less when the fax it belongs to has only that many pages left. With them travels
+    the one other setting a worker needs, the font of cover pages."""
 
     max_pages: int = 500  # pages of one attachment (text form feeds and lines, PDF pages, TIFF frames)
     fax_pages: int = 1000  # pages of one fax, its cover page included
@@ -23,6 +25,7 @@ class Limits:
     cpu_seconds: float = 60.0  # one conversion job, in its worker process
     memory_mib: int = 2048  # address space one job may add to its worker process
     wall_seconds: float | None = None  # None: max(4 x cpu_seconds, cpu_seconds + 30)
+    cover_font: Path | None = None  # a TrueType font checked at start-up (fonts.cover_font); None: Helvetica
 
     @property
     def deadline(self) -> float:

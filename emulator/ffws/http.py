@@ -96,9 +96,30 @@ def _limiter(name: str, tokens: int) -> anyio.CapacityLimiter:
 
 
 def base_url(request: Request) -> str:
-    """``https://<Host>/ffws/v1``: the device always links with https and the name it was reached by."""
+    """The base of every link in an answer. ``--public-url`` when given; with ``--links device``, the device's own
+    form (``https://`` and the name it was reached by, no port); by default a link the client can follow: the
+    address it used when it came over HTTPS, the HTTPS port when it came over plain HTTP and HTTPS is on, and
+    ``http://`` with its port when the box serves no HTTPS."""
+    box = get_box(request)
+    settings = box.settings
+    if settings.public_url:
+        return settings.public_url + device.prefix
     host = request.headers.get("host") or (request.url.netloc or "localhost")
-    return f"https://{host}{device.prefix}"
+    if settings.links == "device":
+        return f"https://{_without_port(host)}{device.prefix}"
+    if request.url.scheme == "https":
+        return f"https://{host}{device.prefix}"
+    if box.tls_port:
+        port = "" if box.tls_port == 443 else f":{box.tls_port}"
+        return f"https://{_without_port(host)}{port}{device.prefix}"
+    return f"http://{host}{device.prefix}"
+
+
+def _without_port(host: str) -> str:
+    """``name:8080`` → ``name``; ``[::1]:8080`` → ``[::1]``."""
+    if host.startswith("["):
+        return host.split("]", 1)[0] + "]"
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
 async def xml_body(request: Request) -> bytes:

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from starlette.responses import Response
 
+from emulator.wire import dialect
 from emulator.wire.write import Elem, envelope
 
 MEDIA_TYPE = "application/xml"
@@ -21,4 +22,5 @@ def empty_response(status: int) -> Response:
 
 
 def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    return Response(envelope(message), status_code=status, media_type=MEDIA_TYPE, headers=headers)
+    body = envelope(message, blank_line=dialect.current().error_blank_line)
+    return Response(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)

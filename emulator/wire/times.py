@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from emulator.wire import dialect
+
 _FORMAT = "%Y-%m-%dT%H:%M:%S"
 
 
@@ -14,10 +16,13 @@ def to_local(when: datetime, zone: ZoneInfo) -> datetime:
 
 
 def format_time(when: datetime | None, zone: ZoneInfo) -> str:
-    """Device-local time with the ``T`` (clients parse it as such); empty for no time."""
+    """Device-local time with the ``T`` (clients parse it as such) or the firmware's separator; empty for no
+    time."""
     if when is None:
         return ""
-    return to_local(when, zone).strftime(_FORMAT)
+    text = to_local(when, zone).strftime(_FORMAT)
+    separator = dialect.current().time_separator
+    return text if separator == "T" else text[:10] + separator + text[11:]
 
 
 def parse_time(text: str) -> datetime:

@@ -57,7 +57,9 @@ def render_elements(elements: Iterable[Elem], depth: int = 0) -> str:
     return "".join(out)
 
 
-def envelope(message: str, elements: Iterable[Elem] = ()) -> bytes:
-    """``<?xml …?><response><message>…</message>…</response>`` as UTF-8 bytes."""
+def envelope(message: str, elements: Iterable[Elem] = (), *, blank_line: bool = False) -> bytes:
+    """``<?xml …?><response><message>…</message>…</response>`` as UTF-8 bytes (``blank_line``: an empty line
+    before ``</response>``, as some firmware writes its errors)."""
     body = render_elements([("message", message)], 1) + render_elements(elements, 1)
-    return DECLARATION + f"<response>\n{body}</response>\n".encode()
+    end = "\n</response>\n" if blank_line else "</response>\n"
+    return DECLARATION + f"<response>\n{body}{end}".encode()

@@ -347,3 +347,46 @@ def test_external_attachment_of_an_unsupported_type(client):
     with document_server({"/x": (b"GIF89a", "image/gif")}) as base:
         body = schedule_body(attachments=[external(f"{base}/x", name="x.gif")])
         assert_refused(client, body, "scheduling failed: attachment x.gif: unsupported content type image/gif")
+
+
+R1_SHORT_NAMES = """<?xml version="1.0" encoding="UTF-8"?>
+<schedule_fax>
+  <sender><n>Front Desk</n><fax_number>555-0100</fax_number></sender>
+  <recipient><n>Dr. Smith</n><fax_number>5551234</fax_number></recipient>
+  <attachment><location>inline</location><n>fax.pdf</n><content_type>application/pdf</content_type>
+    <content_transfer_encoding>base64</content_transfer_encoding><content>dGVzdA==</content></attachment>
+</schedule_fax>
+"""
+R1_CAMEL_CASE = """<?xml version="1.0" encoding="UTF-8"?>
+<schedule_fax>
+  <Sender><Name>Front Desk</Name></Sender>
+  <Recipient><Name>Dr. Smith</Name><FaxNumber>5551234</FaxNumber></Recipient>
+  <Attachment><Location>inline</Location><Name>fax.pdf</Name><ContentType>application/pdf</ContentType>
+    <Content>dGVzdA==</Content></Attachment>
+</schedule_fax>
+"""
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [(R1_SHORT_NAMES, "invalid name: empty"), (R1_CAMEL_CASE, "scheduling failed: internal error")],
+    ids=["<n> for <name>", "CamelCase children"],
+)
+def test_documents_a_real_ff240_r1_refused_are_refused_with_its_words(client, body, message):
+    """The FF240.R1's log: an inline attachment with no name element at all, and a document with neither a
+    recipient nor an attachment the box recognises."""
+    before = box_state(client.box)
+    assert_error(client.post(OFAX, body), 400, message)
+    assert box_state(client.box) == before
+
+
+def test_a_sender_needs_a_name_element_which_may_be_empty(client):
+    """The smallest rule that refuses the FF240.R1's document while every public client's shape schedules."""
+    before = box_state(client.box)
+    nameless = element("sender", [element("organization", "Org")])
+    assert_error(client.post(OFAX, schedule_body(nameless)), 400, "invalid name: empty")
+    assert box_state(client.box) == before
+    for sender in ([], [element("sender", [element("name", ""), element("organization", "Org")])]):
+        assert_new_entries(client.post(OFAX, schedule_body(*sender)), 1)
+    nameless_recipient = element("recipient", [element("fax_number", "5551234")])
+    assert_new_entries(client.post(OFAX, schedule_body(recipients=[nameless_recipient])), 1)

@@ -153,7 +153,8 @@ def rendered(client: FFClient, session: Any, entries: list[FaxEntry], with_info:
     box = client.box
     infos = [reference_attempt(session, e) if with_info else None for e in entries]
     elements = [
-        fax_entry_element(e, BASE, box.zone, i, box.profile.line_word) for e, i in zip(entries, infos, strict=True)
+        fax_entry_element(e, BASE, box.zone, box.firmware, listing=True, modem_info=i, line_word=box.profile.line_word)
+        for e, i in zip(entries, infos, strict=True)
     ]
     return envelope("Success", elements)
 
@@ -239,7 +240,7 @@ def test_outbound_status_is_what_the_rules_give(history: FFClient, who: str, par
             assert response.status_code == 404
             return
         assert response.status_code == 200, response.text
-        elements = [fax_entry_element(e, BASE, history.box.zone) for e in entries]
+        elements = [fax_entry_element(e, BASE, history.box.zone, history.box.firmware, listing=True) for e in entries]
         assert response.content == envelope("Success", elements)
 
 

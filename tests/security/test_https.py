@@ -60,3 +60,28 @@ def test_a_missing_certificate_file_is_a_clear_error(tmp_path):
     server = ServerProcess(tmp_path / "data", "--tls-port", "0", "--certfile", "nope.pem", "--keyfile", "nope.key")
     with pytest.raises(AssertionError, match="no such file: nope.pem"):
         server.start(timeout=15)
+
+
+SCHEDULE = (
+    "<schedule_fax><recipient><name>R</name><fax_number>5551234</fax_number></recipient>"
+    "<attachment><name>a.txt</name><content_type>text/plain</content_type><content>dGVzdA==</content></attachment>"
+    "<cover_page><enabled>false</enabled></cover_page></schedule_fax>"
+)
+
+
+def test_links_given_over_plain_http_lead_to_the_https_port_and_can_be_followed(tmp_path, servers):
+    server = ServerProcess(tmp_path / "data", "--manual-clock", "--tls-port", "0")
+    servers.append(server.start())
+    cert = tmp_path / "data" / "tls" / "cert.pem"
+    with server.client(auth=ADMIN) as plain:
+        created = plain.post("/ffws/v1/ofax", content=SCHEDULE)
+        assert created.status_code == 201, created.text
+        plain.post("/_emulator/clock/advance", json={"seconds": 10})
+    text = created.text
+    entry_url = text.split("<fax_entry_url>")[1].split("<")[0]
+    preview = text.split("<preview>")[1].split("<")[0]
+    assert entry_url.startswith(server.tls_url + "/ffws/v1/ofax/")  # https://127.0.0.1:TLSPORT/…
+    with httpx.Client(verify=ssl.create_default_context(cafile=cert), auth=ADMIN) as tls:
+        assert "<state>" in tls.get(entry_url).text
+        followed = tls.get(preview)
+        assert followed.status_code == 200 and followed.content.startswith(b"%PDF")

@@ -51,7 +51,7 @@ def _store(request: Request, caller: Caller, work: UnitOfWork, fax: ScheduleFax,
     box = get_box(request)
     service.check_contents(fax)
     entries = service.schedule_fax(work, caller, fax, intake, box.clock.now)
-    return [fax_entry_element(e, base_url(request), box.zone) for e in entries]
+    return [fax_entry_element(e, base_url(request), box.zone, box.firmware) for e in entries]
 
 
 @device.route("POST", "/ofax", status_code=201)
@@ -79,7 +79,12 @@ def _render(request: Request, session: Session, entries: list[FaxEntry]) -> Resp
     with_info = flag_param(request.query_params, "include_modem_info")
     infos = service.last_finished_attempts(session, entries) if with_info else {}
     base = base_url(request)
-    elements = [fax_entry_element(e, base, box.zone, infos.get(e.id), box.profile.line_word) for e in entries]
+    elements = [
+        fax_entry_element(
+            e, base, box.zone, box.firmware, listing=True, modem_info=infos.get(e.id), line_word=box.profile.line_word
+        )
+        for e in entries
+    ]
     return xml_response("Success", elements)
 
 

@@ -61,7 +61,15 @@ def _failed(attachment: AttachmentIn, reason: str) -> FFWSError:
 
 
 def check_request(request: ScheduleFax, intake: Intake) -> None:
-    """What can be judged before anything is fetched: the recipients, each attachment's location and encoding."""
+    """What can be judged before anything is fetched: the recipients, each attachment's location and encoding.
+    A document with neither a recipient nor an attachment holds nothing the box recognises (a real FF240.R1 said
+    so for one written in CamelCase)."""
+    if not request.recipients and not request.attachments:
+        raise FFWSError(400, NOTHING_TO_SEND)
+    if request.sender_given and "name" not in request.sender:
+        # A real FF240.R1 refused a sender named by <n>. No sender at all, or an empty <name/>, are public clients'
+        # shapes (R7): this is the smallest rule that tells the two apart.
+        raise invalid("name", "empty")
     _check_recipients(request, intake)
     for attachment in request.attachments:
         if attachment.location == "external":

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from emulator.device.firmware import Firmware
 from emulator.device.models import Attempt, FaxEntry
 from emulator.device.store import entrykey_text, faxkey_text, preview_name
 from emulator.ffws.fields import Bool, Choice, Field, Int, Text, read_fields
@@ -52,6 +53,7 @@ class AttachmentIn:
 class ScheduleFax:
     cover: dict[str, Any] | None  # None: no cover_page element at all
     sender: dict[str, Any]
+    sender_given: bool  # a sender element was sent (its fields may all be absent)
     recipients: list[dict[str, Any]]
     attachments: list[AttachmentIn]
     options: dict[str, Any]
@@ -59,11 +61,12 @@ class ScheduleFax:
 
 
 def _attachment(node: XNode, position: int) -> AttachmentIn:
+    location = (node.value("location") or "inline").strip().lower()
     name = (node.value("name") or "").strip() or f"attachment{position}"
     content = node.get("content")
     return AttachmentIn(
         name=name,
-        location=(node.value("location") or "inline").strip().lower(),
+        location=location,
         content_type=normal_content_type(node.value("content_type") or ""),
         encoding=(node.value("content_transfer_encoding") or "base64").strip().lower(),
         url=(node.value("url") or "").strip(),
@@ -93,6 +96,7 @@ def read_schedule_fax(node: XNode) -> ScheduleFax:
     return ScheduleFax(
         cover=read_fields(cover_node, COVER_FIELDS) if cover_node is not None else None,
         sender=read_fields(sender_node, PARTY_FIELDS) if sender_node is not None else {},
+        sender_given=sender_node is not None,
         recipients=[read_fields(r, PARTY_FIELDS) for r in node.all("recipient")],
         attachments=[_attachment(a, i) for i, a in enumerate(node.all("attachment"), start=1)],
         options=read_fields(node, NUMBER_FIELDS),
@@ -109,16 +113,47 @@ def fax_url(base: str, fax_id: int) -> str:
     return f"{base}/ofax/{faxkey_text(fax_id)}"
 
 
-def entry_url(base: str, entry: FaxEntry) -> str:
-    return f"{fax_url(base, entry.fax_id)}/{entrykey_text(entry.number)}"
+def entry_url(base: str, entry: FaxEntry, separator: str = "/") -> str:
+    return f"{fax_url(base, entry.fax_id)}{separator}{entrykey_text(entry.number)}"
 
 
 def fax_entry_element(
-    entry: FaxEntry, base: str, zone: ZoneInfo, modem_info: Attempt | None = None, line_word: str = "modem"
+    entry: FaxEntry,
+    base: str,
+    zone: ZoneInfo,
+    firmware: Firmware,
+    *,
+    listing: bool = False,
+    modem_info: Attempt | None = None,
+    line_word: str = "modem",
 ) -> Elem:
+    """One entry as the box's firmware writes it; ``listing``: read back by GET (not the schedule answer)."""
     fax = entry.fax
+    cover = [
+        el("enabled", fax.cover_enabled),
+        el("url", cover_page_url(base, fax.cover_name) if fax.cover_enabled else ""),
+        el("subject", fax.subject),
+        el("comments", fax.comments),
+    ]
+    if firmware.cover_page_url_first:
+        cover[0], cover[1] = cover[1], cover[0]
+    sender = [
+        el("username", fax.owner),
+        el("name", fax.sender_name),
+        el("organization", fax.sender_organization),
+        el("phone_number", fax.sender_phone_number),
+        el("fax_number", fax.sender_fax_number),
+    ]
+    if firmware.sender_email_address:
+        sender.append(el("email_address", fax.sender_email_address))
+    recipient_number = entry.recipient_fax_number
+    if firmware.recipient_dash_dropped:
+        recipient_number = recipient_number.lstrip("-")
+    pages = entry.pages
+    if not firmware.pages_count_cover and fax.cover_enabled and pages:
+        pages -= 1
     children: list[Elem] = [
-        el("fax_entry_url", entry_url(base, entry)),
+        el("fax_entry_url", entry_url(base, entry, firmware.key_separator)),
         el("fax_url", fax_url(base, fax.id)),
         el("state", entry.state),
         el("schedule_message", entry.schedule_message),
@@ -127,32 +162,14 @@ def fax_entry_element(
         el("try_number", entry.try_number),
         el("agent", fax.agent),
         el("preview", f"{base}/data/preview/{preview_name(fax.id, entry.number)}"),
-        el(
-            "cover_page",
-            [
-                el("enabled", fax.cover_enabled),
-                el("url", cover_page_url(base, fax.cover_name) if fax.cover_enabled else ""),
-                el("subject", fax.subject),
-                el("comments", fax.comments),
-            ],
-        ),
-        el(
-            "sender",
-            [
-                el("username", fax.owner),
-                el("name", fax.sender_name),
-                el("organization", fax.sender_organization),
-                el("phone_number", fax.sender_phone_number),
-                el("fax_number", fax.sender_fax_number),
-                el("email_address", fax.sender_email_address),
-            ],
-        ),
+        el("cover_page", cover),
+        el("sender", sender),
         el(
             "recipient",
             [
                 el("name", entry.recipient_name),
                 el("organization", entry.recipient_organization),
-                el("fax_number", entry.recipient_fax_number),
+                el("fax_number", recipient_number),
                 el("phone_number", entry.recipient_phone_number),
             ],
         ),
@@ -161,10 +178,10 @@ def fax_entry_element(
         el("try_interval", fax.try_interval),
         el("receipt", fax.receipt),
         el("receipt_attachment", fax.receipt_attachment),
-        el("pages", entry.pages),
-        el("approver", entry.approver),
-        el("approval_time", format_time(entry.approval_time, zone)),
+        el("pages", pages),
     ]
+    if firmware.listing_approval or not listing:
+        children += [el("approver", entry.approver), el("approval_time", format_time(entry.approval_time, zone))]
     if modem_info is not None:
         children += modem_info_elements(modem_info, zone, line_word)
     return el("fax_entry", children)

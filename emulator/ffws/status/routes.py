@@ -127,4 +127,4 @@ def view_outbound_status(request: Request, caller: CurrentCaller, work: Work) ->
         raise FFWSError(404, NO_OUTBOUND)
     box = get_box(request)
     base = base_url(request)
-    return xml_response("Success", [fax_entry_element(e, base, box.zone) for e in entries])
+    return xml_response("Success", [fax_entry_element(e, base, box.zone, box.firmware, listing=True) for e in entries])
