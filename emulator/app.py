@@ -12,7 +12,6 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
-from starlette.routing import compile_path
 
 from emulator import __version__, catalogue
 from emulator.box import Box
@@ -20,6 +19,7 @@ from emulator.control.errors import ControlError, documented
 from emulator.control.gate import ControlGate
 from emulator.full_disk import FullDiskMiddleware
 from emulator.middleware import DeviceMiddleware
+from emulator.routing import Forgiving, RouteTable
 from emulator.settings import Settings
 from emulator.wire import FFWSError
 from emulator.wire.response import error_response
@@ -40,8 +40,7 @@ async def _ffws_error(request: Request, exc: FFWSError) -> Response:
 
 def _allowed_methods(request: Request) -> str:
     """Every method some mounted route serves on this path (Starlette names only those of the first match)."""
-    path = request.url.path
-    return ", ".join(sorted({method for pattern, method in request.app.state.patterns if pattern.match(path)}))
+    return ", ".join(sorted(request.app.state.routes.methods(request.url.path)))
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -88,7 +87,7 @@ def _mount(app: FastAPI, model: str) -> None:
     request). Fixed paths are tried before templated ones, so ``/verify``, the clients' probe, matches at once."""
     catalogue.load_all()
     device = catalogue.device.for_model(model)
-    app.state.patterns = [(compile_path(e.path)[0], e.method) for e in device + catalogue.control.endpoints]
+    app.state.routes = RouteTable(device + catalogue.control.endpoints)
     for endpoint in sorted(device, key=lambda e: "{" in e.path):
         app.add_api_route(
             endpoint.path,
@@ -141,6 +140,8 @@ def create_app(settings: Settings | None = None, box: Box | None = None) -> Fast
     app.add_middleware(DeviceMiddleware, box=box)
     app.add_middleware(ControlGate, box=box, open_paths=tuple(p for p in (app.docs_url, app.openapi_url) if p))
     _mount(app, settings.model)
+    app.add_middleware(Forgiving, table=app.state.routes)  # outermost: the gate and the journal see the route's path
+    app.router.redirect_slashes = False
     app.openapi = lambda: _openapi(app)
     return app
 

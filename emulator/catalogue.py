@@ -30,6 +30,7 @@ class Endpoint:
     status_code: int | None = None
     errors: tuple[int, ...] = ()  # error statuses documented in the control plane's OpenAPI
     body: dict[str, Any] | None = field(default=None, compare=False, repr=False)  # OpenAPI requestBody, if read by hand
+    params: tuple[str, ...] = ()  # the query parameters it reads (any other is noted as tolerated)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -48,6 +49,7 @@ class Surface:
         self.prefix = prefix
         self.default_provenance = default_provenance
         self.endpoints: list[Endpoint] = []
+        self.params_of: dict[Callable[..., Any], tuple[str, ...]] = {}  # handler → the query parameters it reads
 
     def route(
         self,
@@ -59,6 +61,7 @@ class Surface:
         status_code: int | None = None,
         errors: tuple[int, ...] = (),
         body: dict[str, Any] | None = None,
+        params: tuple[str, ...] = (),
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         def register(handler: Callable[..., Any]) -> Callable[..., Any]:
             summary = (handler.__doc__ or "").strip().split("\n")[0]
@@ -73,8 +76,10 @@ class Surface:
                     status_code,
                     errors,
                     body,
+                    params,
                 )
             )
+            self.params_of[handler] = params
             return handler
 
         return register

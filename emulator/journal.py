@@ -191,10 +191,16 @@ class Journal:
             self._entries.append(entry)
 
     def entries(
-        self, limit: int | None = None, method: str | None = None, path: str | None = None, status: int | None = None
+        self,
+        limit: int | None = None,
+        method: str | None = None,
+        path: str | None = None,
+        status: int | None = None,
+        *,
+        warned: bool | None = None,
     ) -> list[dict[str, Any]]:
         """The last ``limit`` matching entries (oldest first), bodies whole."""
-        found = self._matching(method, path, status, None)
+        found = self._matching(method, path, status, None, warned)
         return [self._shown(e) for e in (found[-limit:] if limit else found)]
 
     def page(
@@ -204,12 +210,14 @@ class Journal:
         path: str | None = None,
         status: int | None = None,
         before: int | None = None,
+        *,
+        warned: bool | None = None,
     ) -> dict[str, Any]:
         """One page of the list: the last ``limit`` (at most LIST_LIMIT) matching entries older than the entry
         ``before``, oldest first, bodies cut at LIST_BODY characters. When older ones match too, ``next_before``
         continues to them; without it the answer is the one an unpaged journal gave (``{"entries": [...]}``)."""
         limit = min(limit or LIST_LIMIT, LIST_LIMIT)
-        found = self._matching(method, path, status, before)
+        found = self._matching(method, path, status, before, warned)
         shown = found[-limit:]
         answer: dict[str, Any] = {"entries": [self._listed(e) for e in shown]}
         if len(found) > len(shown):
@@ -223,7 +231,7 @@ class Journal:
         return None if found is None else self._shown(found)
 
     def _matching(
-        self, method: str | None, path: str | None, status: int | None, before: int | None
+        self, method: str | None, path: str | None, status: int | None, before: int | None, warned: bool | None
     ) -> list[dict[str, Any]]:
         with self._lock:
             return [
@@ -233,6 +241,7 @@ class Journal:
                 and (path is None or fnmatch.fnmatchcase(e["path"], path))
                 and (status is None or e["status"] == status)
                 and (before is None or e["id"] < before)
+                and (warned is None or bool(e.get("warnings")) == warned)
             ]
 
     def _shown(self, entry: dict[str, Any]) -> dict[str, Any]:

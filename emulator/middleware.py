@@ -15,6 +15,7 @@ from emulator.journal import KEEP_BODY, without_passwords
 from emulator.wire import dialect
 from emulator.wire.errors import FFWSError
 from emulator.wire.response import error_response
+from emulator.wire.tolerance import begin
 
 if TYPE_CHECKING:
     from emulator.box import Box
@@ -72,11 +73,13 @@ class DeviceMiddleware:
             return
         box = self.box
         dialect.use(box.firmware.dialect)  # every answer of this exchange, errors included, in the box's firmware
+        tolerance = begin(box.settings.strict)
         started = time.perf_counter()
+        method, path = scope.get("state", {}).get("as_sent", (scope["method"], scope["path"]))
         entry: dict[str, Any] = {
             "time": box.clock.now(),
-            "method": scope["method"],
-            "path": scope["path"],
+            "method": method,
+            "path": path,
             "query": scope.get("query_string", b"").decode("latin-1"),
             "status": None,
         }
@@ -100,7 +103,7 @@ class DeviceMiddleware:
         async def recorded_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 entry["status"] = message["status"]
-            elif message["type"] == "http.response.body" and len(response_body) < KEEP_BODY:
+            elif message["type"] == "http.response.body" and len(response_body) < KEEP_BODY and method != "HEAD":
                 response_body.extend(message.get("body", b"")[: KEEP_BODY - len(response_body)])
             await send(message)
 
@@ -116,6 +119,7 @@ class DeviceMiddleware:
                 request_truncated=size > len(request_body),
                 response_body=bytes(response_body),
                 reason=state.get("error") if (entry["status"] or 0) >= 400 or entry.get("dropped") else None,
+                warnings=tolerance.warnings,
             )
             if "attachments" in state:
                 entry["attachments"] = state["attachments"]

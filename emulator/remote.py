@@ -96,6 +96,7 @@ def add_remote_commands(commands: argparse._SubParsersAction) -> None:
     journal.add_argument("--method", default=None)
     journal.add_argument("--path", default=None, help="glob, e.g. '/ffws/v1/ofax*'")
     journal.add_argument("--status", type=int, default=None)
+    journal.add_argument("--warned", action="store_true", default=None, help="only exchanges with warnings")
     journal.add_argument("--clear", action="store_true", help="forget the recorded exchanges")
     faults = _command(commands, "faults", "list, add or clear faults", lambda a: _faults(a))
     faults.add_argument("action", choices=("list", "add", "clear", "remove"), nargs="?", default="list")
@@ -125,7 +126,7 @@ def _clock(a: argparse.Namespace) -> int:
 def _journal(a: argparse.Namespace) -> int:
     if a.clear:
         return call(a, "DELETE", "/journal")
-    query = {k: getattr(a, k) for k in ("limit", "method", "path", "status") if getattr(a, k) is not None}
+    query = {k: getattr(a, k) for k in ("limit", "method", "path", "status", "warned") if getattr(a, k) is not None}
     return call(a, "GET", "/journal", params=query)
 
 

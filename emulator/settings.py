@@ -97,6 +97,13 @@ class Settings(BaseSettings):
         "the least recently served ones (503 if that cannot make room).",
     )
     journal_size: int = Field(500, ge=0, le=100000, description="How many /ffws/v1 exchanges the journal keeps.")
+    strict: bool = Field(
+        False,
+        description="Answer 400 to a request the box would tolerate but a careful client would not send (unknown "
+        "element or query parameter, element in the wrong parent, wrong content type, value beyond the attested "
+        "ones), naming the first problem; without it the request is served and each problem is a warning on its "
+        "journal entry.",
+    )
     external_attachments: bool = Field(
         True, description="Fetch 'external' fax attachments from their URL (off: such faxes are refused)."
     )

@@ -57,6 +57,7 @@ SAMPLES: dict[str, tuple[str, list[str], Any, Any]] = {
     "snapshot_max_body": ("1000000", ["--snapshot-max-body", "2000000"], 1_000_000, 2_000_000),
     "disk_quota": ("0", ["--disk-quota", "1048576"], 0, 1_048_576),
     "journal_size": ("10", ["--journal-size", "20"], 10, 20),
+    "strict": ("true", ["--no-strict"], True, False),
     "external_attachments": ("false", ["--external-attachments"], False, True),
     "external_timeout": ("1.5", ["--external-timeout", "30"], 1.5, 30.0),
     "external_allow": ("docs.example.org", ["--external-allow", "10.0.0.0/8"], "docs.example.org", "10.0.0.0/8"),

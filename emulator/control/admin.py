@@ -85,9 +85,12 @@ def view_journal(
     before: int | None = Query(  # noqa: B008
         None, ge=1, description="only entries older than this id: the next_before of the previous page"
     ),
+    warned: bool | None = Query(  # noqa: B008
+        None, description="true: only exchanges with warnings (client mistakes the box tolerated); false: without"
+    ),
 ) -> dict:
-    """The last /ffws/v1 exchanges (oldest first), filtered by method, path glob and status, in pages."""
-    return box.journal.page(limit, method, path, status, before)
+    """The last /ffws/v1 exchanges (oldest first), filtered by method, path glob, status and warnings, in pages."""
+    return box.journal.page(limit, method, path, status, before, warned=warned)
 
 
 @control.route("GET", "/journal/{entry_id}", errors=(404,))

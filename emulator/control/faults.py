@@ -11,9 +11,16 @@ from emulator.control.deps import ControlBox
 from emulator.control.errors import ControlError
 from emulator.faults import FAX_OUTCOMES
 
+HTTP_FIELDS = ("method", "path", "status", "message", "delay_ms", "drop_connection")
+FAX_FIELDS = ("fax_number", "outcome")
+
 
 class FaultSpec(BaseModel):
-    kind: Literal["http", "fax"] = Field("http", description="http: on /ffws/v1 requests; fax: on fax numbers")
+    kind: Literal["http", "fax"] | None = Field(
+        None,
+        description="http: on /ffws/v1 requests; fax: on fax numbers. When absent, inferred from the fields given: "
+        "fax_number or outcome make a fax fault, anything else an http fault.",
+    )
     method: str = Field("*", description="HTTP method to match (* = any)")
     path: str = Field("*", description="glob on the request path, e.g. /ffws/v1/ofax*")
     status: int | None = Field(None, ge=400, le=599, description="answer with this status and an XML message")
@@ -26,20 +33,35 @@ class FaultSpec(BaseModel):
     probability: float = Field(1.0, ge=0, le=1)
     seed: int | None = Field(None, description="own random generator, for repeatable probabilities")
 
-    def check(self) -> None:
+    def resolved_kind(self) -> str:
+        """The kind given, or the one the fields given say; 400 when they say both."""
+        if self.kind is not None:
+            return self.kind
+        http = [name for name in HTTP_FIELDS if name in self.model_fields_set]
+        fax = [name for name in FAX_FIELDS if name in self.model_fields_set]
+        if http and fax:
+            raise ControlError(
+                400,
+                f"give kind: {', '.join(http)} belong to an http fault and {', '.join(fax)} to a fax fault",
+            )
+        return "fax" if fax else "http"
+
+    def check(self) -> str:
         """Rules across fields, checked here rather than by a model validator so that the 400 names the problem
-        (a validation error on the whole body would only say "invalid body")."""
-        if self.kind == "fax" and self.outcome not in FAX_OUTCOMES:
+        (a validation error on the whole body would only say "invalid body"). Returns the fault's kind."""
+        kind = self.resolved_kind()
+        if kind == "fax" and self.outcome not in FAX_OUTCOMES:
             raise ControlError(400, "a fax fault needs an outcome: " + ", ".join(FAX_OUTCOMES))
-        if self.kind == "http" and not (self.status or self.delay_ms or self.drop_connection):
+        if kind == "http" and not (self.status or self.delay_ms or self.drop_connection):
             raise ControlError(400, "an http fault needs status, delay_ms or drop_connection")
+        return kind
 
 
 @control.route("POST", "/faults", status_code=201)
 def add_fault(spec: FaultSpec, box: ControlBox) -> dict:
     """Add a fault; 201 with its id."""
-    spec.check()
-    fault = box.faults.add(**{**spec.model_dump(), "method": spec.method.upper()})
+    kind = spec.check()
+    fault = box.faults.add(**{**spec.model_dump(), "kind": kind, "method": spec.method.upper()})
     return {"id": fault.id}
 
 

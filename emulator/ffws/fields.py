@@ -15,6 +15,7 @@ from starlette.datastructures import QueryParams
 
 from emulator.wire import FFWSError, XNode
 from emulator.wire.errors import invalid
+from emulator.wire.tolerance import tolerated
 
 MAX_TEXT = 255
 # IDs in paths and URLs: ASCII digits only (str.isdigit() also accepts "²" and "١"), and few enough to fit the
@@ -58,15 +59,20 @@ class Bool:
         if not text:
             return None
         if text in ("true", "1", "yes"):
-            return True
-        if text in ("false", "0", "no"):
-            return False
-        raise invalid(name, "must be true or false")
+            value = True
+        elif text in ("false", "0", "no"):
+            value = False
+        else:
+            raise invalid(name, "must be true or false")
+        if raw.strip() not in ("true", "false"):
+            tolerated(f"{name} {raw.strip()!r} is read as {str(value).lower()}: the guide writes true or false")
+        return value
 
 
 @dataclass(frozen=True)
 class Choice:
     values: tuple[str, ...]
+    attested: tuple[str, ...] | None = None  # the values a source shows, when the box takes more (None: all are)
 
     def read(self, name: str, raw: str) -> str | None:
         text = raw.strip().lower()
@@ -74,6 +80,8 @@ class Choice:
             return None
         if text not in self.values:
             raise invalid(name, "must be one of " + ", ".join(self.values))
+        if self.attested is not None and text not in self.attested:
+            tolerated(f"{name} {text!r} is not an attested value ({', '.join(self.attested)})")
         return text
 
 

@@ -18,6 +18,7 @@ from emulator.db.work import UnitOfWork
 from emulator.device import config
 from emulator.ffws.auth import Caller, unauthorized
 from emulator.wire.parse import not_valid_xml
+from emulator.wire.tolerance import closest, tolerated
 
 if TYPE_CHECKING:
     from emulator.box import Box
@@ -38,7 +39,32 @@ async def authenticated(request: Request) -> Caller:
         caller = await anyio.to_thread.run_sync(auth.verify, header, limiter=_limiter("verify", VERIFIERS))
     request.state.username = caller.username
     request.state.caller = caller
+    _note_head(request)
     return caller
+
+
+XML_TYPES = frozenset({"application/xml", "text/xml"})
+
+
+def _note_head(request: Request) -> None:
+    """What the request line and head carry that a careful client would not send (notes of tolerance.py; in strict
+    mode the first is a 400). Checked once the caller is known, so that a client without credentials gets its 401
+    challenge first; the body's own mistakes are noted while it is read."""
+    known = device.params_of.get(request.scope.get("endpoint"), ())
+    for name in dict.fromkeys(request.query_params.keys()):
+        if name not in known:
+            hint = closest(name, known)
+            tolerated(f"unknown query parameter {name}" + (f" (did you mean {hint}?)" if hint else ""))
+        elif len(request.query_params.getlist(name)) > 1:
+            tolerated(f"query parameter {name} given {len(request.query_params.getlist(name))} times: one is read")
+    headers = request.headers
+    if headers.get("content-length", "0").strip() in ("", "0") and "transfer-encoding" not in headers:
+        return
+    declared = headers.get("content-type")
+    if declared is None:
+        tolerated("no Content-Type on a request with a body (send application/xml)")
+    elif declared.split(";")[0].strip().lower() not in XML_TYPES:
+        tolerated(f"Content-Type {declared} is not XML (send application/xml)")
 
 
 READING_METHODS = frozenset({"GET", "HEAD"})

@@ -20,6 +20,9 @@ def _like_pattern(text: str) -> str:
     return f"%{escape_like(text)}%"
 
 
+LIST_PARAMS = ("limit", "offset", "order")  # and one substring filter per field
+
+
 @dataclass(frozen=True)
 class ListQuery:
     limit: int | None

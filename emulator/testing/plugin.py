@@ -9,7 +9,13 @@ instead of sleeping::
         entry_url = my_client(faxfinder.url, faxfinder.auth).send_fax("555-5555", "hello")
         assert faxfinder.wait_for_state(entry_url, "sent", "failed") == "sent"
 
-Override the ``faxfinder_settings`` fixture (a dict of settings, e.g. ``{"model": "FF840"}``) to emulate another box.
+Override the ``faxfinder_settings`` fixture (a dict of settings, e.g. ``{"model": "FF840"}``) to emulate another box;
+``{"strict": True}`` answers 400 to any request a careful client would not send. Either way ``faxfinder.warnings()``
+lists what the box tolerated (unknown elements, a wrong content type, …)::
+
+    def test_my_client_sends_clean_requests(faxfinder):
+        my_client(faxfinder.url, faxfinder.auth).send_fax("555-5555", "hello")
+        assert faxfinder.warnings() == []
 """
 
 from __future__ import annotations
@@ -41,7 +47,7 @@ def faxfinder_server(
 @pytest.fixture
 def faxfinder(faxfinder_server: EmulatorServer) -> Iterator[EmulatorHandle]:
     """A FaxFinder emulator reset to its fixtures: base_url, url, auth, advance, wait_for_state, inbound, fault,
-    journal."""
+    journal, warnings."""
     handle = faxfinder_server.handle()
     handle.reset()
     yield handle

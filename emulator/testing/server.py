@@ -135,7 +135,7 @@ class EmulatorHandle:
 
     def fault(self, **spec: Any) -> int:
         """Add a fault (kind="http": method, path, status, delay_ms, drop_connection…; kind="fax": fax_number,
-        outcome); returns its id."""
+        outcome; without kind, fax_number or outcome make a fax fault); returns its id."""
         return self._control("POST", "/faults", json=spec)["id"]
 
     def journal(self, **filters: Any) -> list[dict[str, Any]]:
@@ -153,6 +153,13 @@ class EmulatorHandle:
                 break
             query["before"] = page["next_before"]
         return [self._whole(entry) for entry in entries]
+
+    def warnings(self, **filters: Any) -> list[dict[str, Any]]:
+        """Every client mistake the box tolerated since the last reset, one item per exchange (oldest first):
+        ``{"id", "method", "path", "status", "warnings": [...]}``. Filters as for ``journal``. With
+        ``faxfinder_settings`` ``{"strict": True}`` these requests were answered 400 instead."""
+        keys = ("id", "method", "path", "status", "warnings")
+        return [{k: entry[k] for k in keys} for entry in self.journal(warned=True, **filters)]
 
     def _whole(self, entry: dict[str, Any]) -> dict[str, Any]:
         if entry.pop("request_body_cut", False) | entry.pop("response_body_cut", False):

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
 from emulator.wire.errors import INVALID_XML, FFWSError
+from emulator.wire.tolerance import Shape, check_shape
 
 if TYPE_CHECKING:
     from lxml import etree
@@ -43,6 +44,7 @@ class XNode:
     text: str = ""
     children: list[XNode] = field(default_factory=list)
     ref: Any = None
+    attributes: tuple[str, ...] = ()  # their names only: the box reads no attribute (strict mode names them)
 
     def get(self, name: str) -> XNode | None:
         for child in self.children:
@@ -127,8 +129,10 @@ def parse_xml(
     root: str | tuple[str, ...],
     sinks: dict[str, Callable[[str], Any]] | None = None,
     huge: bool = False,
+    shape: Shape | None = None,
 ) -> XNode:
-    """Parse a request body whose root element must be ``root`` (one name or several); raise FFWSError(400)."""
+    """Parse a request body whose root element must be ``root`` (one name or several); raise FFWSError(400).
+    ``shape``: what the box reads of the document; anything else in it is noted as tolerated (tolerance.py)."""
     stream, head = _skip_leading_space(source)
     if _declares_doctype(head):
         raise not_valid_xml(DOCTYPE_REFUSED)
@@ -154,7 +158,7 @@ def parse_xml(
                     raise not_valid_xml(f"elements nested deeper than {MAX_DEPTH} levels")
                 if count > MAX_ELEMENTS:
                     raise not_valid_xml(f"more than {MAX_ELEMENTS} elements")
-                stack.append(XNode(_local_name(elem)))
+                stack.append(XNode(_local_name(elem), attributes=tuple(map(_local, elem.attrib))))
                 continue
             node = stack.pop()
             text = elem.text or ""
@@ -191,6 +195,8 @@ def parse_xml(
         raise failure
     if top is None:
         raise FFWSError(400, INVALID_XML)
+    if shape is not None:
+        check_shape(top, shape)
     return top
 
 
@@ -211,8 +217,11 @@ def _check_root(elem: Any, roots: tuple[str, ...], with_dtd: bool) -> None:
 
 def _local_name(elem: Any) -> str:
     """The element's name without namespace or prefix (an undeclared prefix such as ``a:b`` is kept by libxml2)."""
-    tag = elem.tag if isinstance(elem.tag, str) else ""
-    return tag.rsplit("}", 1)[-1].rsplit(":", 1)[-1]
+    return _local(elem.tag if isinstance(elem.tag, str) else "")
+
+
+def _local(name: str) -> str:
+    return name.rsplit("}", 1)[-1].rsplit(":", 1)[-1]
 
 
 def _syntax_detail(exc: etree.XMLSyntaxError) -> str:

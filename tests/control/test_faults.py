@@ -65,6 +65,13 @@ def test_matched_and_remaining_count_down_and_an_exhausted_fault_stops(client):
         ({"status": 200}, "invalid status: Input should be greater than or equal to 400"),
         ({"status": 503, "probability": 2}, "invalid probability: Input should be less than or equal to 1"),
         ({"kind": "smtp", "status": 503}, "invalid kind: Input should be 'http' or 'fax'"),
+        ({"fax_number": "*1"}, "a fax fault needs an outcome: busy, no_answer, voice, line_drop"),
+        ({"path": VERIFY}, "an http fault needs status, delay_ms or drop_connection"),
+        ({}, "an http fault needs status, delay_ms or drop_connection"),
+        (
+            {"status": 503, "path": VERIFY, "outcome": "busy"},
+            "give kind: path, status belong to an http fault and outcome to a fax fault",
+        ),
     ],
 )
 def test_invalid_specs_are_refused(client, spec, error):
@@ -73,6 +80,15 @@ def test_invalid_specs_are_refused(client, spec, error):
     assert response.headers["content-type"] == "application/json"
     assert response.json()["error"].startswith(error)
     assert listed(client) == []
+
+
+def test_the_kind_is_inferred_from_the_fields_given(client):
+    add(client, fax_number="*1234", outcome="busy")
+    add(client, outcome="voice")
+    add(client, path=VERIFY, status=503)
+    add(client, kind="fax", fax_number="*9", outcome="busy", path="*")  # an explicit kind settles it
+    assert [f["kind"] for f in listed(client)] == ["fax", "fax", "http", "fax"]
+    assert_error(client.get(VERIFY), 503, "Service Unavailable")
 
 
 # -- HTTP faults ----------------------------------------------------------------------------------------------------

@@ -401,6 +401,6 @@ def http_server(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
 def create_user(client, username: str, password: str = "secret", **fields: object) -> tuple[str, str]:  # noqa: ANN001
     """A user made by the admin with POST /users; its credentials."""
     body = element("user", party(name=f"User {username}", username=username, password=password, **fields))
-    response = client.post("/ffws/v1/users", body)
+    response = client.post("/ffws/v1/users", body, headers={"content-type": "application/xml"})
     assert response.status_code == 200, response.text
     return username, password

@@ -62,6 +62,31 @@ def test_the_box_is_the_model_asked_for(faxfinder):
     assert faxfinder.advance(60)["now"] == "2026-01-01T00:01:00"  # and the handle sends it
 """
 
+STRICT = """
+import httpx
+import pytest
+
+
+@pytest.fixture(scope="session")
+def faxfinder_settings():
+    return {"strict": True}
+
+
+def test_a_sloppy_request_is_refused_naming_its_mistake(faxfinder):
+    body = "<contact><name>A</name><fax>555</fax></contact>"
+    headers = {"content-type": "application/xml"}
+    refused = httpx.post(faxfinder.url + "/contacts/admin", content=body, auth=faxfinder.auth, headers=headers)
+    assert refused.status_code == 400
+    assert "<message>strict mode: unknown element &lt;fax&gt; in &lt;contact&gt;</message>" in refused.text
+    assert faxfinder.warnings() == [
+        {"id": 1, "method": "POST", "path": "/ffws/v1/contacts/admin", "status": 400,
+         "warnings": ["unknown element <fax> in <contact>"]}
+    ]
+    clean = body.replace("fax>", "fax_number>")
+    created = httpx.post(faxfinder.url + "/contacts/admin", content=clean, auth=faxfinder.auth, headers=headers)
+    assert created.status_code == 200
+"""
+
 
 def test_a_user_test_file_passes_with_only_the_faxfinder_fixture(pytester: pytest.Pytester, monkeypatch):
     # Settings meant for a real emulator elsewhere in the user's environment must not change the test box.
@@ -74,5 +99,11 @@ def test_a_user_test_file_passes_with_only_the_faxfinder_fixture(pytester: pytes
 
 def test_a_user_overrides_the_settings_in_their_own_test_file(pytester: pytest.Pytester):
     pytester.makepyfile(test_other_model=OTHER_MODEL)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+
+
+def test_strict_mode_from_the_users_settings(pytester: pytest.Pytester):
+    pytester.makepyfile(test_strict=STRICT)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)

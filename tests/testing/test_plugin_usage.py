@@ -64,3 +64,18 @@ def test_the_journal_gives_bodies_whole_and_every_page(faxfinder):
     assert len(posted) == 3
     assert all(name in entry["request_body"] for entry in posted)  # (refused: longer than a name may be)
     assert [e["id"] for e in faxfinder.journal(method="POST", limit=2)] == [e["id"] for e in posted[1:]]
+
+
+def test_warnings_name_what_a_careless_client_sent(faxfinder):
+    send_fax(faxfinder.url, faxfinder.auth, "218-555-1234")
+    assert faxfinder.warnings() == []
+    sloppy = FAX.format(number="555-1234", content="SGk=").replace(
+        "</schedule_fax>", "<max_trys>3</max_trys></schedule_fax>"
+    )
+    assert httpx.post(f"{faxfinder.url}/ofax", content=sloppy, auth=faxfinder.auth).status_code == 201
+    [warned] = faxfinder.warnings()
+    assert (warned["method"], warned["path"], warned["status"]) == ("POST", "/ffws/v1/ofax", 201)
+    assert warned["warnings"] == [
+        "no Content-Type on a request with a body (send application/xml)",
+        "unknown element <max_trys> in <schedule_fax> (did you mean <max_tries>?)",
+    ]

@@ -12,6 +12,7 @@ from emulator.ffws.fields import Choice, Field, Int, Text, id_or_404, read_field
 from emulator.ffws.users.service import find_user
 from emulator.wire import Elem, FFWSError, XNode, el
 from emulator.wire.errors import invalid
+from emulator.wire.tolerance import Shape, leaves
 
 ROUTE_TYPES = ("global", "line", "recipient")
 DESTINATION_TYPES = ("user", "email", "printer", "share", "trash")
@@ -24,6 +25,10 @@ ROUTE_FIELDS: dict[str, Field] = {
     "name": Text(),
 }
 DESTINATION_FIELDS: dict[str, Field] = {"type": Choice(DESTINATION_TYPES), "value": Text()}
+ROUTE = Shape(
+    {**leaves("inbound_route_url", *ROUTE_FIELDS), "destination": Shape(leaves(*DESTINATION_FIELDS))},
+    repeated=frozenset({"destination"}),
+)
 
 
 def _read_destination(node: XNode) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from emulator.device import config
 from emulator.ffws.auth import DATA_CHANGE_DENIED, DATA_VIEW_DENIED, Caller, require_admin
 from emulator.ffws.configuration import inbound_routes as routes
 from emulator.ffws.configuration import service
-from emulator.ffws.configuration.settings import SPECS, element
+from emulator.ffws.configuration.settings import SHAPES, SPECS, element
 from emulator.ffws.fields import line_number, read_fields
 from emulator.ffws.http import CurrentCaller, Work, XmlBody, base_url, get_box
 from emulator.wire import el, parse_xml
@@ -33,7 +33,7 @@ def _singleton(name: str, models: tuple[str, ...], readable_by_all: bool = False
     def edit(request: Request, caller: CurrentCaller, work: Work, body: XmlBody) -> Response:
         require_admin(caller, DATA_CHANGE_DENIED)
         box = get_box(request)
-        values = read_fields(parse_xml(body, root=name), SPECS[name])
+        values = read_fields(parse_xml(body, root=name, shape=SHAPES[name]), SPECS[name])
         lines, cover_pages = box.settings.line_count, box.cover_page_names()
         service.edit_setting(work, name, values, box.auth.passwords.hash, lines=lines, cover_pages=cover_pages)
         return xml_response("Modified")
@@ -79,7 +79,7 @@ def view_one_modem_settings(modem: str, request: Request, caller: CurrentCaller,
 def _edit_modem(request: Request, caller: Caller, work: UnitOfWork, body: bytes, raw: str | None) -> Response:
     require_admin(caller, DATA_CHANGE_DENIED)
     box = get_box(request)
-    node = parse_xml(body, root="modem_settings")
+    node = parse_xml(body, root="modem_settings", shape=SHAPES["modem_settings"])
     number = line_number(
         (raw if raw is not None else node.value("modem_number") or "").strip(), box.settings.line_count, "modem"
     )
@@ -122,7 +122,7 @@ def add_inbound_route(request: Request, caller: CurrentCaller, work: Work, body:
     """Create a route (200 Created with the route)."""
     require_admin(caller, DATA_CHANGE_DENIED)
     box = get_box(request)
-    values, destinations = routes.read_route(parse_xml(body, root="inbound_route"))
+    values, destinations = routes.read_route(parse_xml(body, root="inbound_route", shape=routes.ROUTE))
     route = routes.save_route(work.session, None, values, destinations or [], box.settings.line_count)
     return xml_response("Created", [routes.route_element(route, base_url(request))])
 
@@ -132,7 +132,7 @@ def edit_inbound_route(route_id: str, request: Request, caller: CurrentCaller, w
     """Change a route (the path's ID wins over any URL in the body); destinations sent replace the old ones."""
     require_admin(caller, DATA_CHANGE_DENIED)
     box = get_box(request)
-    values, destinations = routes.read_route(parse_xml(body, root="inbound_route"))
+    values, destinations = routes.read_route(parse_xml(body, root="inbound_route", shape=routes.ROUTE))
     service.edit_route(work.session, route_id, values, destinations, lines=box.settings.line_count)
     return xml_response("Modified")
 

@@ -10,6 +10,7 @@ from typing import Any
 from emulator.ffws.fields import Bool, Choice, Field, Int, Text
 from emulator.wire import Elem, el
 from emulator.wire.errors import invalid
+from emulator.wire.tolerance import Shape, leaves
 
 WRITE_ONLY = frozenset({"password"})
 T38_RATES = (2400, 4800, 7200, 9600, 12000, 14400)
@@ -54,6 +55,9 @@ SPECS: dict[str, dict[str, Field]] = {
     },
     "global_contacts_status": {"non_admin_can_add": Bool()},
 }
+
+SHAPES = {name: Shape(leaves(*spec)) for name, spec in SPECS.items()}
+SHAPES["modem_settings"] = Shape(leaves("modem_number", *SPECS["modem_settings"]))
 
 
 def check(name: str, values: dict[str, Any], *, lines: int, cover_pages: Collection[str]) -> None:

@@ -7,14 +7,14 @@ from fastapi import Request
 from emulator.catalogue import device
 from emulator.ffws.auth import require_change
 from emulator.ffws.contacts import service
-from emulator.ffws.contacts.wire import FILTER_FIELDS, contact_element, read_contact
+from emulator.ffws.contacts.wire import CONTACT, FILTER_FIELDS, contact_element, read_contact
 from emulator.ffws.http import CurrentCaller, GlobalListOpen, Work, XmlBody, base_url
-from emulator.ffws.listing import ListQuery, oids_text
+from emulator.ffws.listing import LIST_PARAMS, ListQuery, oids_text
 from emulator.wire import el, parse_xml
 from emulator.wire.response import xml_response
 
 
-@device.route("GET", "/contacts/{owner}")
+@device.route("GET", "/contacts/{owner}", params=LIST_PARAMS + FILTER_FIELDS)
 def view_contacts(owner: str, request: Request, caller: CurrentCaller, work: Work):
     """A phone book (a username or global_contact_list), with limit/offset, substring filters and order."""
     query = ListQuery.parse(request.query_params, FILTER_FIELDS)
@@ -36,7 +36,7 @@ def add_contact(
 ):
     """Add a contact; answers 200 Created with the stored contact."""
     require_change(caller, owner, global_open)  # before parsing: a stranger gets 403, not a 400
-    values = read_contact(parse_xml(body, root="contact"))
+    values = read_contact(parse_xml(body, root="contact", shape=CONTACT))
     contact = service.add_contact(work.session, caller, owner, values)
     return xml_response("Created", [contact_element(contact, base_url(request))])
 
@@ -53,7 +53,7 @@ def edit_contact(
 ):
     """Change the fields the request carries."""
     require_change(caller, owner, global_open)  # before parsing: a stranger gets 403, not a 400
-    values = read_contact(parse_xml(body, root="contact"))
+    values = read_contact(parse_xml(body, root="contact", shape=CONTACT))
     service.edit_contact(work.session, caller, owner, contact_id, values)
     return xml_response("Modified")
 

@@ -7,6 +7,7 @@ from typing import Any
 from emulator.ffws.contacts.models import Contact
 from emulator.ffws.fields import Field, Text, read_fields
 from emulator.wire import Elem, XNode, el
+from emulator.wire.tolerance import Shape, leaves
 
 CONTACT_FIELDS: dict[str, Field] = {
     "name": Text(required=True),
@@ -15,6 +16,7 @@ CONTACT_FIELDS: dict[str, Field] = {
     "organization": Text(),
 }
 FILTER_FIELDS = ("name", "fax_number", "phone_number", "organization")
+CONTACT = Shape(leaves("contact_url", *CONTACT_FIELDS))  # contact_url: a record sent back (ignored)
 
 
 def read_contact(node: XNode) -> dict[str, Any]:

@@ -7,14 +7,14 @@ from fastapi import Request
 from emulator.catalogue import device
 from emulator.ffws.auth import require_change
 from emulator.ffws.groups import service
-from emulator.ffws.groups.wire import FILTER_FIELDS, group_element, read_group
+from emulator.ffws.groups.wire import FILTER_FIELDS, GROUP, group_element, read_group
 from emulator.ffws.http import CurrentCaller, GlobalListOpen, Work, XmlBody, base_url
-from emulator.ffws.listing import ListQuery, oids_text
+from emulator.ffws.listing import LIST_PARAMS, ListQuery, oids_text
 from emulator.wire import el, parse_xml
 from emulator.wire.response import xml_response
 
 
-@device.route("GET", "/contact_groups/{owner}")
+@device.route("GET", "/contact_groups/{owner}", params=LIST_PARAMS + FILTER_FIELDS)
 def view_groups(owner: str, request: Request, caller: CurrentCaller, work: Work):
     """The groups of a user or of global_contact_list, with limit/offset, filters and order."""
     query = ListQuery.parse(request.query_params, FILTER_FIELDS)
@@ -36,7 +36,7 @@ def add_group(
 ):
     """Create a group; answers 200 Created with the stored group, members in request order."""
     require_change(caller, owner, global_open)  # before parsing: a stranger gets 403, not a 400
-    values, members = read_group(parse_xml(body, root="contact_group"))
+    values, members = read_group(parse_xml(body, root="contact_group", shape=GROUP))
     group = service.add_group(work.session, caller, owner, values, members)
     return xml_response("Created", [group_element(group, base_url(request))])
 
@@ -53,7 +53,7 @@ def edit_group(
 ):
     """Change the fields sent; a contact list, when sent, replaces the members."""
     require_change(caller, owner, global_open)  # before parsing: a stranger gets 403, not a 400
-    values, members = read_group(parse_xml(body, root="contact_group"))
+    values, members = read_group(parse_xml(body, root="contact_group", shape=GROUP))
     service.edit_group(work.session, caller, owner, group_id, values, members)
     return xml_response("Modified")
 

@@ -8,9 +8,12 @@ from emulator.ffws.contacts.wire import contact_url
 from emulator.ffws.fields import Field, Text, read_fields
 from emulator.ffws.groups.models import ContactGroup
 from emulator.wire import Elem, XNode, el
+from emulator.wire.tolerance import Shape, leaves
 
 GROUP_FIELDS: dict[str, Field] = {"name": Text(required=True), "description": Text()}
 FILTER_FIELDS = ("name", "description")
+# contact_group_url: the guide's own PUT example sends one (Q-GRP-2); the path wins.
+GROUP = Shape(leaves("contact_group_url", *GROUP_FIELDS, "contact"), repeated=frozenset({"contact"}))
 
 
 def read_group(node: XNode) -> tuple[dict[str, Any], list[str] | None]:

@@ -22,7 +22,7 @@ def _log(request: Request, caller: Caller, work: UnitOfWork, kind: str, render: 
     return xml_response("Success", [render(r) for r in service.records(work.session, caller, kind, query)])
 
 
-@device.route("GET", "/inbound_log", provenance="reconstructed")
+@device.route("GET", "/inbound_log", provenance="reconstructed", params=service.QUERY)
 def view_inbound_log(request: Request, caller: CurrentCaller, work: Work) -> Response:
     """Received faxes (limit 50, offset, order=asc|desc); non-admins see the faxes routed to them."""
     box, base = get_box(request), base_url(request)
@@ -31,7 +31,7 @@ def view_inbound_log(request: Request, caller: CurrentCaller, work: Work) -> Res
     )
 
 
-@device.route("GET", "/outbound_log", provenance="reconstructed")
+@device.route("GET", "/outbound_log", provenance="reconstructed", params=service.QUERY)
 def view_outbound_log(request: Request, caller: CurrentCaller, work: Work) -> Response:
     """One record per sending attempt; non-admins see their own."""
     box, base = get_box(request), base_url(request)
@@ -40,7 +40,7 @@ def view_outbound_log(request: Request, caller: CurrentCaller, work: Work) -> Re
     )
 
 
-@device.route("GET", "/call_log", provenance="reconstructed")
+@device.route("GET", "/call_log", provenance="reconstructed", params=service.QUERY)
 def view_call_log(request: Request, caller: CurrentCaller, work: Work) -> Response:
     """Every call placed or received, including busy and unanswered ones."""
     box = get_box(request)

@@ -17,6 +17,7 @@ from emulator.ffws.listing import escape_like
 from emulator.wire.errors import invalid
 
 DEFAULT_LIMIT = 50
+QUERY = ("limit", "offset", "order")
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from anyio import to_thread
 from starlette.requests import Request
 
 from emulator.wire import XNode, parse_xml
+from emulator.wire.tolerance import Shape
 
 SPOOL_IN_MEMORY = 1024 * 1024
 DECODE_CHUNK = 4 * 1024 * 1024  # characters of base64 decoded at a time
@@ -101,10 +102,10 @@ def decode_base64_into(text: str, blob: Blob) -> Blob:
     return blob
 
 
-def parse_schedule_fax(body: IO[bytes], blobs: Blobs) -> XNode:
+def parse_schedule_fax(body: IO[bytes], blobs: Blobs, shape: Shape) -> XNode:
     """Parse the body; each ``content`` element's text goes into a blob (node.ref) instead of the tree."""
 
     def content_sink(text: str) -> Blob:
         return decode_base64_into(text, blobs.create())
 
-    return parse_xml(body, root="schedule_fax", sinks={"content": content_sink}, huge=True)
+    return parse_xml(body, root="schedule_fax", sinks={"content": content_sink}, huge=True, shape=shape)

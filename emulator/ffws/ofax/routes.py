@@ -18,17 +18,18 @@ from emulator.ffws.fields import count_param, flag_param
 from emulator.ffws.http import CurrentCaller, Work, base_url, get_box
 from emulator.ffws.ofax import service
 from emulator.ffws.ofax.intake import Blobs, parse_schedule_fax, spool_body
-from emulator.ffws.ofax.wire import ScheduleFax, fax_entry_element, read_schedule_fax
+from emulator.ffws.ofax.wire import SCHEDULE_FAX, ScheduleFax, fax_entry_element, read_schedule_fax
 from emulator.wire import Elem, FFWSError
 from emulator.wire.errors import invalid
 from emulator.wire.response import empty_response, xml_response
 from emulator.wire.times import parse_time
+from emulator.wire.tolerance import tolerated
 
 CLASSES = ("pending", "sending", "complete")
 
 
 def _read(body: IO[bytes], blobs: Blobs, intake: service.Intake) -> ScheduleFax:
-    fax = read_schedule_fax(parse_schedule_fax(body, blobs))
+    fax = read_schedule_fax(parse_schedule_fax(body, blobs, SCHEDULE_FAX))
     service.check_request(fax, intake)
     return fax
 
@@ -55,7 +56,6 @@ def _store(request: Request, caller: Caller, work: UnitOfWork, fax: ScheduleFax,
 
 
 @device.route("POST", "/ofax", status_code=201)
-@device.route("POST", "/ofax/", status_code=201)
 async def schedule_fax(request: Request, caller: CurrentCaller, work: Work) -> Response:
     """Schedule a fax: one entry per recipient; 201 with message Success."""
     box = get_box(request)
@@ -88,8 +88,7 @@ def _render(request: Request, session: Session, entries: list[FaxEntry]) -> Resp
     return xml_response("Success", elements)
 
 
-@device.route("GET", "/ofax")
-@device.route("GET", "/ofax/")
+@device.route("GET", "/ofax", params=("all_users", "complete_limit", "class", "include_modem_info"))
 def view_fax_entries(request: Request, caller: CurrentCaller, work: Work) -> Response:
     """The caller's fax entries (all users' with all_users=true for an admin); class, complete_limit."""
     params = request.query_params
@@ -102,7 +101,7 @@ def view_fax_entries(request: Request, caller: CurrentCaller, work: Work) -> Res
     return _render(request, work.session, entries)
 
 
-@device.route("GET", "/ofax/{faxkey}")
+@device.route("GET", "/ofax/{faxkey}", params=("include_modem_info",))
 def view_fax(faxkey: str, request: Request, caller: CurrentCaller, work: Work) -> Response:
     """Every entry of one fax."""
     entries = service.visible_entries(work.session, caller, faxkey, None)
@@ -111,7 +110,7 @@ def view_fax(faxkey: str, request: Request, caller: CurrentCaller, work: Work) -
     return _render(request, work.session, entries)
 
 
-@device.route("GET", "/ofax/{faxkey}/{entrykey}")
+@device.route("GET", "/ofax/{faxkey}/{entrykey}", params=("include_modem_info",))
 def view_fax_entry(faxkey: str, entrykey: str, request: Request, caller: CurrentCaller, work: Work) -> Response:
     """One fax entry."""
     entries = service.visible_entries(work.session, caller, faxkey, entrykey)
@@ -127,7 +126,6 @@ def _abort(request: Request, caller: Caller, work: UnitOfWork, faxkey: str, entr
 
 
 @device.route("DELETE", "/ofax")
-@device.route("DELETE", "/ofax/")
 def abort_nothing(request: Request, caller: CurrentCaller) -> Response:
     """No key: nothing is aborted (400), never every fax."""
     raise FFWSError(400, service.NOT_ABORTED)
@@ -148,6 +146,8 @@ def abort_fax_entry(faxkey: str, entrykey: str, request: Request, caller: Curren
 def _at(request: Request) -> datetime | None:
     """The time of ``?at=`` (UTC, like the box's own clock); None for now. A time already past means now (as for
     schedule_all_at): the service compares it with the clock once the queue's lock is held."""
+    if "at" not in request.query_params:
+        tolerated("no at= on a reschedule: the form without it is deprecated since firmware 2.1 (send at=now)")
     raw = (request.query_params.get("at") or "now").strip()
     if raw.lower() == "now":
         return None
@@ -164,13 +164,13 @@ def _reschedule(request: Request, caller: Caller, work: UnitOfWork, faxkey: str,
     return empty_response(202)
 
 
-@device.route("PUT", "/ofax/{faxkey}/{entrykey}")
+@device.route("PUT", "/ofax/{faxkey}/{entrykey}", params=("at",))
 def reschedule_fax_entry(faxkey: str, entrykey: str, request: Request, caller: CurrentCaller, work: Work) -> Response:
     """Send an entry again at ?at=now|YYYY-MM-DDTHH:MM:SS (UTC); 202, no body."""
     return _reschedule(request, caller, work, faxkey, entrykey)
 
 
-@device.route("PUT", "/ofax/{faxkey}")
+@device.route("PUT", "/ofax/{faxkey}", params=("at",))
 def reschedule_fax(faxkey: str, request: Request, caller: CurrentCaller, work: Work) -> Response:
     """Send every entry of a fax again (entries sending or preprocessing are skipped); 202."""
     return _reschedule(request, caller, work, faxkey, None)

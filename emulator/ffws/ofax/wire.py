@@ -10,12 +10,13 @@ from zoneinfo import ZoneInfo
 from emulator.device.firmware import Firmware
 from emulator.device.models import Attempt, FaxEntry
 from emulator.device.store import entrykey_text, faxkey_text, preview_name
-from emulator.ffws.fields import Bool, Choice, Field, Int, Text, read_fields
+from emulator.ffws.fields import Bool, Field, Int, Text, read_fields
 from emulator.ffws.ofax.intake import Blob
-from emulator.ffws.users.wire import RECEIPT_ATTACHMENTS, RECEIPTS
+from emulator.ffws.users.wire import RECEIPT, RECEIPT_ATTACHMENT
 from emulator.wire import Elem, XNode, el
 from emulator.wire.errors import invalid
 from emulator.wire.times import format_time, parse_time
+from emulator.wire.tolerance import Shape, leaves
 
 PARTY_FIELDS: dict[str, Field] = {
     "name": Text(),
@@ -34,9 +35,21 @@ NUMBER_FIELDS: dict[str, Field] = {
     "max_tries": Int(1, 99),
     "priority": Int(0, 9),
     "try_interval": Int(0, 86400),
-    "receipt": Choice(RECEIPTS),
-    "receipt_attachment": Choice(RECEIPT_ATTACHMENTS),
+    "receipt": RECEIPT,
+    "receipt_attachment": RECEIPT_ATTACHMENT,
 }
+
+ATTACHMENT_FIELDS = ("location", "name", "content_type", "content_transfer_encoding", "content", "url")
+SCHEDULE_FAX = Shape(
+    {
+        "cover_page": Shape(leaves(*COVER_FIELDS)),
+        "sender": Shape(leaves(*PARTY_FIELDS)),
+        "recipient": Shape(leaves(*PARTY_FIELDS)),
+        "attachment": Shape(leaves(*ATTACHMENT_FIELDS)),
+        **leaves(*NUMBER_FIELDS, "schedule_all_at"),
+    },
+    repeated=frozenset({"recipient", "attachment"}),
+)
 
 
 @dataclass

@@ -112,7 +112,7 @@ def _limit(request: Request, name: str) -> int:
     return count_param(request.query_params, name, DEFAULT_LIMIT) or 0
 
 
-@device.route("GET", "/outbound_status")
+@device.route("GET", "/outbound_status", params=("class", "pending_limit", "sending_limit"))
 def view_outbound_status(request: Request, caller: CurrentCaller, work: Work) -> Response:
     """Faxes pending and sending (class, pending_limit, sending_limit); 404 when there are none."""
     klass = request.query_params.get("class") or None

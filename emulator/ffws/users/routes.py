@@ -7,7 +7,7 @@ from fastapi import Request
 from emulator.catalogue import device
 from emulator.ffws.http import CurrentCaller, Work, XmlBody, base_url, get_box
 from emulator.ffws.users import service
-from emulator.ffws.users.wire import read_user, user_element
+from emulator.ffws.users.wire import USER, read_user, user_element
 from emulator.wire import parse_xml
 from emulator.wire.response import xml_response
 
@@ -30,7 +30,7 @@ def add_user(request: Request, caller: CurrentCaller, work: Work, body: XmlBody)
     """Create a user (admin); answers 200 Created with the stored user."""
     box = get_box(request)
     service.require_may_add(caller)  # before parsing: a non-admin gets 403, not a 400
-    values = read_user(parse_xml(body, root="user"))
+    values = read_user(parse_xml(body, root="user", shape=USER))
     user = service.add_user(work, caller, values, box.auth.passwords.hash, box.cover_page_names())
     return xml_response("Created", [user_element(user, base_url(request))])
 
@@ -40,6 +40,6 @@ def edit_user(username: str, request: Request, caller: CurrentCaller, work: Work
     """Change the fields the request carries."""
     box = get_box(request)
     service.require_may_edit(caller, username)
-    values = read_user(parse_xml(body, root="user"))
+    values = read_user(parse_xml(body, root="user", shape=USER))
     service.edit_user(work, caller, username, values, box.auth.passwords.hash, box.cover_page_names())
     return xml_response("Modified")

@@ -7,9 +7,13 @@ from typing import Any
 from emulator.ffws.fields import Bool, Choice, Field, Int, Text, read_fields
 from emulator.ffws.users.models import User
 from emulator.wire import Elem, XNode, el
+from emulator.wire.tolerance import Shape, leaves
 
 RECEIPTS = ("never", "failure", "success", "always")
 RECEIPT_ATTACHMENTS = ("none", "pdf", "tif", "tiff")
+# success, tif and tiff are the web interface's options, taken but seen in no request (Q-ELM-2); always is R11's.
+RECEIPT = Choice(RECEIPTS, attested=("never", "failure", "always"))
+RECEIPT_ATTACHMENT = Choice(RECEIPT_ATTACHMENTS, attested=("none", "pdf"))
 
 USER_FIELDS: dict[str, Field] = {
     "name": Text(required=True),
@@ -24,9 +28,10 @@ USER_FIELDS: dict[str, Field] = {
     "priority": Int(0, 9),
     "max_attempts": Int(1, 99),
     "interval": Int(0, 86400),
-    "receipt": Choice(RECEIPTS),
-    "receipt_attachment": Choice(RECEIPT_ATTACHMENTS),
+    "receipt": RECEIPT,
+    "receipt_attachment": RECEIPT_ATTACHMENT,
 }
+USER = Shape(leaves("user_url", *USER_FIELDS))  # user_url: a record read back and sent again (ignored)
 
 
 def read_user(node: XNode) -> dict[str, Any]:
