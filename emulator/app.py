@@ -87,7 +87,8 @@ def _mount(app: FastAPI, model: str) -> None:
     request). Fixed paths are tried before templated ones, so ``/verify``, the clients' probe, matches at once."""
     catalogue.load_all()
     device = catalogue.device.for_model(model)
-    app.state.routes = RouteTable(device + catalogue.control.endpoints)
+    pages = [page for page in (app.docs_url, app.openapi_url) if page]
+    app.state.routes = RouteTable(device + catalogue.control.endpoints, pages)
     for endpoint in sorted(device, key=lambda e: "{" in e.path):
         app.add_api_route(
             endpoint.path,

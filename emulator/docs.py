@@ -1,4 +1,4 @@
-"""README's generated tables: every setting, and every endpoint of the catalogue.
+"""README's generated tables: every setting, every endpoint of the catalogue, the firmware profiles.
 
     python -m emulator.docs README.md           rewrite the tables in place (``make docs``)
     python -m emulator.docs --check README.md   exit 1 if they are out of date
@@ -41,7 +41,17 @@ def endpoints_table() -> str:
     return catalogue.markdown_table()
 
 
-TABLES: dict[str, Callable[[], str]] = {"settings": settings_table, "endpoints": endpoints_table}
+def firmware_table() -> str:
+    from emulator.device import firmware
+
+    return firmware.markdown()
+
+
+TABLES: dict[str, Callable[[], str]] = {
+    "settings": settings_table,
+    "endpoints": endpoints_table,
+    "firmware": firmware_table,
+}
 
 
 class MissingMarkers(ValueError):

@@ -87,17 +87,19 @@ class Faults:
             fault.matched += 1
         return hit
 
-    def for_request(self, method: str, path: str) -> Fault | None:
-        """The HTTP fault that applies to this request, if any (the first that matches and fires)."""
+    def for_request(self, forms: set[tuple[str, str]]) -> Fault | None:
+        """The HTTP fault that applies to this request, if any (the first that matches and fires); ``forms``: the
+        request's (method, path) as sent and as served (a HEAD is served as a GET, ``/x/`` as ``/x``)."""
         with self._lock:
             for fault in self._faults:
-                if fault.kind != "http" or not fnmatch.fnmatchcase(path, fault.path):
-                    continue
-                if fault.method not in ("*", method.upper()):
-                    continue
-                if self._fires(fault):
+                matched = fault.kind == "http" and any(self._matches(fault, m, p) for m, p in forms)
+                if matched and self._fires(fault):
                     return fault
             return None
+
+    @staticmethod
+    def _matches(fault: Fault, method: str, path: str) -> bool:
+        return fault.method in ("*", method.upper()) and fnmatch.fnmatchcase(path, fault.path)
 
     def outcome_for(self, fax_number: str) -> str | None:
         """The outcome a fax fault forces on a newly scheduled entry to this number, if any."""

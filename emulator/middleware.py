@@ -15,7 +15,7 @@ from emulator.journal import KEEP_BODY, without_passwords
 from emulator.wire import dialect
 from emulator.wire.errors import FFWSError
 from emulator.wire.response import error_response
-from emulator.wire.tolerance import begin
+from emulator.wire.tolerance import begin, end
 
 if TYPE_CHECKING:
     from emulator.box import Box
@@ -72,8 +72,8 @@ class DeviceMiddleware:
             await self.app(scope, receive, send)
             return
         box = self.box
-        dialect.use(box.firmware.dialect)  # every answer of this exchange, errors included, in the box's firmware
-        tolerance = begin(box.settings.strict)
+        speaking = dialect.use(box.firmware.dialect)  # every answer of this exchange, errors included
+        tolerance, noting = begin(box.settings.strict)
         started = time.perf_counter()
         method, path = scope.get("state", {}).get("as_sent", (scope["method"], scope["path"]))
         entry: dict[str, Any] = {
@@ -110,6 +110,8 @@ class DeviceMiddleware:
         try:
             await self._exchange(scope, counted_receive, recorded_send, send, entry)
         finally:
+            dialect.done(speaking)
+            end(noting)
             state = scope.get("state", {})
             entry.update(
                 user=state.get("username"),
@@ -126,7 +128,12 @@ class DeviceMiddleware:
             box.journal.record(entry)
 
     async def _exchange(self, scope: Scope, receive: Receive, send: Send, raw_send: Send, entry: dict) -> None:
-        fault = self.box.faults.for_request(scope["method"], scope["path"])
+        # A fault matches the request as the client sent it (as the journal shows it) or as it is served.
+        forms = {
+            scope.get("state", {}).get("as_sent", (scope["method"], scope["path"])),
+            (scope["method"], scope["path"]),
+        }
+        fault = self.box.faults.for_request(forms)
         if fault is not None:
             entry["fault"] = fault.id
             if fault.delay_ms:

@@ -96,7 +96,12 @@ def add_remote_commands(commands: argparse._SubParsersAction) -> None:
     journal.add_argument("--method", default=None)
     journal.add_argument("--path", default=None, help="glob, e.g. '/ffws/v1/ofax*'")
     journal.add_argument("--status", type=int, default=None)
-    journal.add_argument("--warned", action="store_true", default=None, help="only exchanges with warnings")
+    journal.add_argument(
+        "--warned",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="only exchanges with warnings (--no-warned: only those without)",
+    )
     journal.add_argument("--clear", action="store_true", help="forget the recorded exchanges")
     faults = _command(commands, "faults", "list, add or clear faults", lambda a: _faults(a))
     faults.add_argument("action", choices=("list", "add", "clear", "remove"), nargs="?", default="list")

@@ -20,12 +20,14 @@ from emulator.catalogue import Endpoint
 class RouteTable:
     """The path patterns of the mounted routes and the methods each serves (HEAD wherever GET is)."""
 
-    def __init__(self, endpoints: Iterable[Endpoint]) -> None:
+    def __init__(self, endpoints: Iterable[Endpoint], pages: Iterable[str] = ()) -> None:
+        """``pages``: paths served with GET beside the catalogue's (the control plane's OpenAPI and its page)."""
         self._routes: list[tuple[re.Pattern[str], str]] = []
-        for endpoint in endpoints:
-            pattern = compile_path(endpoint.path)[0]
-            self._routes.append((pattern, endpoint.method))
-            if endpoint.method == "GET":
+        routes = [(e.path, e.method) for e in endpoints] + [(page, "GET") for page in pages]
+        for path, method in routes:
+            pattern = compile_path(path)[0]
+            self._routes.append((pattern, method))
+            if method == "GET":
                 self._routes.append((pattern, "HEAD"))
 
     def methods(self, path: str) -> set[str]:

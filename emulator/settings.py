@@ -43,10 +43,11 @@ class Settings(BaseSettings):
         description="Base of the links in answers (fax_entry_url, preview, contact_url…), e.g. "
         "https://fax.example.com:8443 behind a proxy or port mapping; overrides --links.",
     )
-    links: Literal["followable", "device"] = Field(
-        "followable",
+    links: Literal["followable", "device"] | None = Field(
+        None,
         description="followable: links a client can open (https://HOST:TLSPORT when HTTPS is on, else "
-        "http://HOST:PORT); device: https://HOST with no port, as the device writes them.",
+        "http://HOST:PORT); device: https://HOST with no port, as the device writes them; none: the firmware "
+        "profile's (followable for 3.x, device for guide-1.1 and ff240-r1-2025).",
     )
     lines: int | None = Field(
         None,

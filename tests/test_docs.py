@@ -1,4 +1,4 @@
-"""README's settings and endpoint tables are generated (emulator/docs.py); this fails when README lags behind."""
+"""README's settings, endpoint and firmware tables are generated (emulator/docs.py): this fails when README lags."""
 
 from __future__ import annotations
 
@@ -45,12 +45,13 @@ def test_endpoint_table_is_the_catalogues() -> None:
 
 def test_render_replaces_only_between_the_markers() -> None:
     text = "# Title\n\n<!-- settings:start -->\nold\n<!-- settings:end -->\n\nmiddle\n\n<!-- endpoints:start -->\n"
-    text += "<!-- endpoints:end -->\ntail\n"
+    text += "<!-- endpoints:end -->\n<!-- firmware:start -->\n<!-- firmware:end -->\ntail\n"
     rendered = docs.render(text)
     assert rendered.startswith("# Title\n\n<!-- settings:start -->\n| Flag |")
     assert "\nold\n" not in rendered
     assert "<!-- settings:end -->\n\nmiddle\n\n<!-- endpoints:start -->\n| Method |" in rendered
-    assert rendered.endswith("<!-- endpoints:end -->\ntail\n")
+    assert "<!-- firmware:start -->\n- `3.x`:" in rendered
+    assert rendered.endswith("<!-- firmware:end -->\ntail\n")
     assert docs.render(rendered) == rendered
 
 
@@ -63,6 +64,7 @@ def test_command_rewrites_a_stale_readme_and_check_reports_it(tmp_path: Path, ca
     stale = tmp_path / "README.md"
     stale.write_text(
         "intro\n<!-- settings:start -->\n<!-- settings:end -->\n<!-- endpoints:start -->\n<!-- endpoints:end -->\n"
+        "<!-- firmware:start -->\n<!-- firmware:end -->\n"
     )
     before = stale.read_text()
 

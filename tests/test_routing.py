@@ -27,6 +27,23 @@ def test_a_trailing_slash_is_the_same_route_for_every_method(client):
     assert client.get("/_emulator/health/").json()["status"] == "ok"
 
 
+def test_the_control_planes_pages_take_a_slash_and_head_too(client):
+    assert client.get("/_emulator/docs/").status_code == 200
+    assert client.get("/_emulator/openapi.json/").json()["info"]["title"] == "faxfinder-emulator control plane"
+    assert client.request("HEAD", "/_emulator/openapi.json").status_code == 200
+
+
+def test_a_fault_matches_the_request_as_sent_or_as_served(client):
+    for spec in (
+        {"method": "HEAD", "path": "/ffws/v1/verify/", "status": 503, "times": 1},
+        {"method": "GET", "path": "/ffws/v1/verify", "status": 502, "times": 1},
+    ):
+        assert client.post("/_emulator/faults", json=spec).status_code == 201
+    assert client.request("HEAD", "/ffws/v1/verify/").status_code == 503  # as the journal shows it
+    assert client.request("HEAD", "/ffws/v1/verify/").status_code == 502  # as it is served: a GET of /verify
+    assert client.request("HEAD", "/ffws/v1/verify/").status_code == 200
+
+
 def test_the_journal_keeps_the_path_as_sent(client):
     client.get("/ffws/v1/verify/")
     entry = client.get("/_emulator/journal").json()["entries"][-1]

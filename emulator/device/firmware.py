@@ -85,6 +85,17 @@ SWITCHES: tuple[Switch, ...] = (
         {"3.x": CONTRACT + " P3", "guide-1.1": GUIDE, "ff240-r1-2025": R1_LOG + " (…/ofax/00000D07%2F0000)"},
     ),
     Switch(
+        "links",
+        "The base of links in answers when --links does not say: device (https://HOST, no port, whatever the request "
+        "came over) or followable (see Links).",
+        {"3.x": "followable", "guide-1.1": "device", "ff240-r1-2025": "device"},
+        {
+            "3.x": "chosen: links a client can follow (the device's own form stays available as --links device)",
+            "guide-1.1": GUIDE + " (https://192.168.2.1/…, no port)",
+            "ff240-r1-2025": R1_LOG + " (https://10.70.1.13/… to a request over http://)",
+        },
+    ),
+    Switch(
         "error_blank_line",
         "Error bodies have an empty line before </response>.",
         {"3.x": False, "guide-1.1": False, "ff240-r1-2025": True},
@@ -105,6 +116,7 @@ class Firmware:
     listing_approval: bool
     recipient_dash_dropped: bool
     key_separator: str
+    links: str
     error_blank_line: bool
 
     @property
@@ -125,6 +137,23 @@ def _check_table() -> None:
 
 _check_table()
 PROFILE_OF = {name: firmware(name) for name in NAMES}
+
+
+def markdown() -> str:
+    """README's part of "Firmware profiles": the profiles, the table of switches, and where each value comes from."""
+
+    def cell(value: Any) -> str:
+        return str(value).lower() if isinstance(value, bool) else f"`{value}`"
+
+    lines = [f"- `{name}`: {PROFILES[name]}" for name in NAMES]
+    lines += ["", "| switch | meaning | " + " | ".join(f"`{n}`" for n in NAMES) + " |"]
+    lines.append("|---|---|" + "---|" * len(NAMES))
+    for s in SWITCHES:
+        lines.append(f"| `{s.name}` | {s.meaning} | " + " | ".join(cell(s.values[n]) for n in NAMES) + " |")
+    lines += ["", "Where each value comes from (the table's `sources`):", ""]
+    for s in SWITCHES:
+        lines.append(f"- `{s.name}`: " + "; ".join(f"{n}: {s.sources[n]}" for n in NAMES) + ".")
+    return "\n".join(lines) + "\n"
 
 
 def describe(active: str) -> dict[str, Any]:

@@ -236,7 +236,7 @@ class Preprocessor:
             subject=fax.subject,
             comments=fax.comments,
             pages=entry.pages,
-            date=format_time(fax.created, self.zone),
+            date=format_time(fax.created, self.zone, "T"),  # a document, not an answer: the same in every context
         )
 
 

@@ -80,6 +80,8 @@ class Choice:
             return None
         if text not in self.values:
             raise invalid(name, "must be one of " + ", ".join(self.values))
+        if raw.strip() != text:
+            tolerated(f"{name} {raw.strip()!r} is read as {text!r}")
         if self.attested is not None and text not in self.attested:
             tolerated(f"{name} {text!r} is not an attested value ({', '.join(self.attested)})")
         return text
@@ -128,9 +130,12 @@ def count_param(params: QueryParams, name: str, default: int | None) -> int | No
 
 def flag_param(params: QueryParams, name: str) -> bool:
     """A true/false switch in the query string (all_users, include_modem_info); false when absent."""
-    text = (params.get(name) or "false").strip().lower()
+    raw = (params.get(name) or "false").strip()
+    text = raw.lower()
     if text not in ("true", "false"):
         raise invalid(name, "must be true or false")
+    if raw != text:
+        tolerated(f"{name} {raw!r} is read as {text}")
     return text == "true"
 
 

@@ -52,7 +52,9 @@ def _note_head(request: Request) -> None:
     challenge first; the body's own mistakes are noted while it is read."""
     known = device.params_of.get(request.scope.get("endpoint"), ())
     for name in dict.fromkeys(request.query_params.keys()):
-        if name not in known:
+        if not name:
+            tolerated("a query parameter without a name")
+        elif name not in known:
             hint = closest(name, known)
             tolerated(f"unknown query parameter {name}" + (f" (did you mean {hint}?)" if hint else ""))
         elif len(request.query_params.getlist(name)) > 1:
@@ -131,7 +133,7 @@ def base_url(request: Request) -> str:
     if settings.public_url:
         return settings.public_url + device.prefix
     host = request.headers.get("host") or (request.url.netloc or "localhost")
-    if settings.links == "device":
+    if (settings.links or box.firmware.links) == "device":
         return f"https://{_without_port(host)}{device.prefix}"
     if request.url.scheme == "https":
         return f"https://{host}{device.prefix}"

@@ -7,7 +7,7 @@ passing it along. Outside a request (the queue, receipts) the default applies: t
 
 from __future__ import annotations
 
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 
 
@@ -25,6 +25,11 @@ def current() -> Dialect:
     return _current.get()
 
 
-def use(dialect: Dialect) -> None:
-    """Set the dialect of the running request (its context ends with it)."""
-    _current.set(dialect)
+def use(dialect: Dialect) -> Token[Dialect]:
+    """Set the dialect of the running request; ``done`` with the token when it ends (a client that drives the app
+    in its own task, as the tests do, would otherwise carry it into its next request)."""
+    return _current.set(dialect)
+
+
+def done(token: Token[Dialect]) -> None:
+    _current.reset(token)

@@ -45,6 +45,8 @@ class XNode:
     children: list[XNode] = field(default_factory=list)
     ref: Any = None
     attributes: tuple[str, ...] = ()  # their names only: the box reads no attribute (strict mode names them)
+    namespace: str = ""  # the element's namespace URI, if any: names are read without it
+    stray_text: bool = False  # text between its child elements (mixed content): never read
 
     def get(self, name: str) -> XNode | None:
         for child in self.children:
@@ -158,9 +160,14 @@ def parse_xml(
                     raise not_valid_xml(f"elements nested deeper than {MAX_DEPTH} levels")
                 if count > MAX_ELEMENTS:
                     raise not_valid_xml(f"more than {MAX_ELEMENTS} elements")
-                stack.append(XNode(_local_name(elem), attributes=tuple(map(_local, elem.attrib))))
+                previous = elem.getprevious()
+                if previous is not None and _has_text(previous.tail):
+                    stack[-1].stray_text = True
+                stack.append(XNode(_local_name(elem), attributes=tuple(map(_local, elem.attrib)), namespace=_ns(elem)))
                 continue
             node = stack.pop()
+            if len(elem) and _has_text(elem[-1].tail):
+                node.stray_text = True
             text = elem.text or ""
             sink = sinks.get(node.tag) if not node.children and len(stack) >= 1 else None
             if sink is not None:
@@ -171,8 +178,9 @@ def parse_xml(
                 stack[-1].children.append(node)
             else:
                 top = node
-            # Free what has been consumed: the element's text and the siblings already converted.
-            elem.clear(keep_tail=False)
+            # Free what has been consumed: the element's text and the siblings already converted. The tail stays
+            # until the next sibling starts (or the parent ends): text there is mixed content the box ignores.
+            elem.clear(keep_tail=True)
             parent = elem.getparent()
             while parent is not None and elem.getprevious() is not None:
                 del parent[0]
@@ -222,6 +230,15 @@ def _local_name(elem: Any) -> str:
 
 def _local(name: str) -> str:
     return name.rsplit("}", 1)[-1].rsplit(":", 1)[-1]
+
+
+def _ns(elem: Any) -> str:
+    tag = elem.tag if isinstance(elem.tag, str) else ""
+    return tag[1:].split("}", 1)[0] if tag.startswith("{") else ""
+
+
+def _has_text(text: str | None) -> bool:
+    return bool(text) and not text.isspace()
 
 
 def _syntax_detail(exc: etree.XMLSyntaxError) -> str:

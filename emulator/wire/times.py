@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from emulator.wire import dialect
+from emulator.wire.tolerance import tolerated
 
 _FORMAT = "%Y-%m-%dT%H:%M:%S"
 
@@ -15,19 +16,21 @@ def to_local(when: datetime, zone: ZoneInfo) -> datetime:
     return when.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None)
 
 
-def format_time(when: datetime | None, zone: ZoneInfo) -> str:
-    """Device-local time with the ``T`` (clients parse it as such) or the firmware's separator; empty for no
-    time."""
+def format_time(when: datetime | None, zone: ZoneInfo, separator: str | None = None) -> str:
+    """Device-local time with the ``T`` (clients parse it as such) or the separator of the answer's firmware
+    (``separator`` when given); empty for no time."""
     if when is None:
         return ""
     text = to_local(when, zone).strftime(_FORMAT)
-    separator = dialect.current().time_separator
+    separator = separator or dialect.current().time_separator
     return text if separator == "T" else text[:10] + separator + text[11:]
 
 
-def parse_time(text: str) -> datetime:
-    """``YYYY-MM-DDTHH:MM:SS`` (a space instead of ``T`` is accepted too); raises ValueError."""
+def parse_time(text: str, name: str = "time") -> datetime:
+    """``YYYY-MM-DDTHH:MM:SS`` (a space instead of ``T`` is accepted too, and noted as tolerated); raises
+    ValueError."""
     text = text.strip()
     if len(text) == 19 and text[10] == " ":
+        tolerated(f"{name} {text!r} is read as {text[:10]}T{text[11:]} (the guide writes the T)")
         text = text[:10] + "T" + text[11:]
     return datetime.strptime(text, _FORMAT)

@@ -17,7 +17,7 @@ import functools
 import re
 from collections import Counter
 from collections.abc import Mapping
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -38,11 +38,14 @@ class Tolerance:
 _current: ContextVar[Tolerance | None] = ContextVar("tolerance", default=None)
 
 
-def begin(strict: bool) -> Tolerance:
-    """Open the running request's record (its context ends with it)."""
+def begin(strict: bool) -> tuple[Tolerance, Token[Tolerance | None]]:
+    """Open the running request's record; ``end`` it with the token when the request ends."""
     tolerance = Tolerance(strict)
-    _current.set(tolerance)
-    return tolerance
+    return tolerance, _current.set(tolerance)
+
+
+def end(token: Token[Tolerance | None]) -> None:
+    _current.reset(token)
 
 
 def tolerated(text: str) -> None:
@@ -71,19 +74,21 @@ def leaves(*names: str) -> dict[str, None]:
 
 
 def check_shape(node: XNode, shape: Shape) -> None:
-    """Note every element, attribute or text of ``node`` the box does not read (the root's name is checked by the
-    parser)."""
-    _check(node, shape, node.tag, _places(node.tag, shape))
+    """Note every element, attribute, namespace or text of ``node`` the box does not read (the root's name is
+    checked by the parser)."""
+    _check(node, shape, node.tag, _places(node.tag, shape), "")
 
 
-def _check(node: XNode, shape: Shape | None, where: str, places: Mapping[str, tuple[str, ...]]) -> None:
+def _check(node: XNode, shape: Shape | None, where: str, places: Mapping[str, tuple[str, ...]], namespace: str) -> None:
+    if node.namespace != namespace:
+        tolerated(f"namespace {node.namespace or '(none)'} on <{where}> is ignored: the box reads names only")
     for name in node.attributes:
         tolerated(f"attribute {name} on <{where}> is ignored")
     if shape is None:
         for child in node.children:
             tolerated(f"element <{child.tag}> in <{where}> is ignored: <{where}> holds text")
         return
-    if node.text.strip():
+    if node.text.strip() or node.stray_text:
         tolerated(f"text in <{where}> is ignored")
     counts = Counter(child.tag for child in node.children)
     for tag, count in counts.items():
@@ -92,7 +97,7 @@ def _check(node: XNode, shape: Shape | None, where: str, places: Mapping[str, tu
     seen: set[str] = set()
     for child in node.children:
         if child.tag in shape.children:
-            _check(child, shape.children[child.tag], f"{where}/{child.tag}", places)
+            _check(child, shape.children[child.tag], f"{where}/{child.tag}", places, node.namespace)
         elif child.tag not in seen:
             tolerated(_stray(child.tag, where, shape, places))
         seen.add(child.tag)

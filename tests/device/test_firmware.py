@@ -40,15 +40,18 @@ def _fragments(client) -> dict[str, str]:  # noqa: ANN001
     assert listed.status_code == 200, listed.text
     error = client.get(OFAX + "/00000001/0000", params={"include_modem_info": "maybe"})
     assert error.status_code == 400, error.text
+    plain = client.post("http://faxfinder.test:8080" + OFAX, body)  # a client on the box's plain HTTP port
+    assert plain.status_code == 201, plain.text
     answer, listing = created.text, listed.text
     return {
         "time_separator": _block(answer, "created"),
         "cover_page_url_first": _block(answer, "cover_page"),
         "sender_email_address": _block(answer, "sender"),
         "pages_count_cover": _block(listing, "pages"),
-        "listing_approval": listing[listing.index("<pages>") :],
+        "listing_approval": listing[listing.index("</pages>") + len("</pages>\n") :],
         "recipient_dash_dropped": _block(answer, "recipient"),
         "key_separator": _block(answer, "fax_entry_url"),
+        "links": _block(plain.text, "preview"),
         "error_blank_line": error.text,
     }
 

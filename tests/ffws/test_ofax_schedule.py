@@ -373,8 +373,8 @@ R1_CAMEL_CASE = """<?xml version="1.0" encoding="UTF-8"?>
     ids=["<n> for <name>", "CamelCase children"],
 )
 def test_documents_a_real_ff240_r1_refused_are_refused_with_its_words(client, body, message):
-    """The FF240.R1's log: an inline attachment with no name element at all, and a document with neither a
-    recipient nor an attachment the box recognises."""
+    """The FF240.R1's log: a document whose sender (and recipient and attachment) carry <n> for <name>, and a
+    document with neither a recipient nor an attachment the box recognises."""
     before = box_state(client.box)
     assert_error(client.post(OFAX, body), 400, message)
     assert box_state(client.box) == before
@@ -386,7 +386,8 @@ def test_a_sender_needs_a_name_element_which_may_be_empty(client):
     nameless = element("sender", [element("organization", "Org")])
     assert_error(client.post(OFAX, schedule_body(nameless)), 400, "invalid name: empty")
     assert box_state(client.box) == before
-    for sender in ([], [element("sender", [element("name", ""), element("organization", "Org")])]):
+    named_empty = [element("sender", [element("name", ""), element("organization", "Org")])]
+    for sender in ([], ["<sender/>"], ["<sender></sender>"], named_empty):
         assert_new_entries(client.post(OFAX, schedule_body(*sender)), 1)
     nameless_recipient = element("recipient", [element("fax_number", "5551234")])
     assert_new_entries(client.post(OFAX, schedule_body(recipients=[nameless_recipient])), 1)

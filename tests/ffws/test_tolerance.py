@@ -3,9 +3,12 @@ its journal entry, and with --strict a 400 naming the first one, before anything
 
 from __future__ import annotations
 
+import asyncio
+
+import httpx
 import pytest
 
-from tests.conftest import assert_error, box_state
+from tests.conftest import ADMIN, assert_error, box_state
 from tests.ffws.clients import (
     GUIDE_EXAMPLE,
     OFAX,
@@ -103,6 +106,19 @@ def test_each_public_client_shape_is_served_with_exactly_its_warnings(client, na
             schedule_body(cover_page=element("cover_page", [element("enabled", "0")])),
             ["enabled '0' is read as false: the guide writes true or false"],
         ),
+        (
+            schedule_body(cover_page="<cover_page><enabled>false</enabled>off</cover_page>"),
+            ["text in <schedule_fax/cover_page> is ignored"],
+        ),
+        (
+            schedule_body(declaration="").replace("<schedule_fax>", "<schedule_fax xmlns='urn:other'>", 1),
+            ["namespace urn:other on <schedule_fax> is ignored: the box reads names only"],
+        ),
+        (schedule_body(receipt="Never"), ["receipt 'Never' is read as 'never'"]),
+        (
+            schedule_body(schedule_all_at="2030-01-01 10:00:00"),
+            ["schedule_all_at '2030-01-01 10:00:00' is read as 2030-01-01T10:00:00 (the guide writes the T)"],
+        ),
     ],
     ids=[
         "misspelt",
@@ -115,6 +131,10 @@ def test_each_public_client_shape_is_served_with_exactly_its_warnings(client, na
         "receipt",
         "receipt_attachment",
         "boolean",
+        "text after a child",
+        "namespace",
+        "case",
+        "space in a time",
     ],
 )
 def test_body_mistakes_are_warnings_and_the_fax_is_scheduled(client, body, expected):
@@ -129,6 +149,9 @@ def test_head_and_query_mistakes(client):
     assert warnings_of(client, response) == ["unknown query parameter complet_limit (did you mean complete_limit?)"]
     response = client.get("/ffws/v1/verify?debug=1")
     assert warnings_of(client, response) == ["unknown query parameter debug"]
+    assert warnings_of(client, client.get("/ffws/v1/verify?=1")) == ["a query parameter without a name"]
+    response = client.get(OFAX, params={"include_modem_info": "TRUE"})
+    assert warnings_of(client, response) == ["include_modem_info 'TRUE' is read as true"]
     response = client.get("/ffws/v1/contacts/admin?limit=1&limit=2")
     assert warnings_of(client, response) == ["query parameter limit given 2 times: one is read"]
     response = client.post(OFAX, schedule_body(), headers={"content-type": "application/x-www-form-urlencoded"})
@@ -203,9 +226,8 @@ def test_strict_mode_refuses_the_first_mistake_and_writes_nothing(client, settin
     assert_error(client.get("/ffws/v1/verify?debug=1"), 400, "strict mode: unknown query parameter debug")  # a GET too
     create_user(client, "bob", "pw")
     before = box_state(client.box)
-    assert_error(
-        client.post(OFAX, R1_SHORT_NAMES, headers=XML), 400, "strict mode: " + last_entry(client)["warnings"][0]
-    )
+    short_name = "strict mode: unknown element <n> in <schedule_fax/sender> (did you mean <name>?)"
+    assert_error(client.post(OFAX, R1_SHORT_NAMES, headers=XML), 400, short_name)
     assert box_state(client.box) == before
     assert client.post(OFAX, GUIDE_EXAMPLE, headers=XML).status_code == 201
 
@@ -215,3 +237,37 @@ def test_strict_mode_challenges_a_client_without_credentials_first(client, setti
     response = client.post(OFAX, schedule_body(element("max_trys", 3)), auth=None)
     assert response.status_code == 401
     assert "www-authenticate" in response.headers
+
+
+@pytest.mark.parametrize("settings_overrides", [{"firmware": "guide-1.1", "strict": True}])
+def test_a_requests_dialect_and_tolerance_do_not_outlive_it(client, settings_overrides):
+    """Several requests in one task (as a test client may send them): the control plane answers in its own format
+    whatever the last device request's firmware wrote, and strict mode stays on the device's requests."""
+
+    async def in_one_task() -> tuple[str, str, int]:
+        transport = httpx.ASGITransport(app=client.app)
+        async with httpx.AsyncClient(transport=transport, base_url="https://faxfinder.test") as http:
+            created = await http.post(OFAX, content=schedule_body(), headers=XML, auth=ADMIN)
+            clock = await http.get("/_emulator/clock?unread=1")
+            return created.text, clock.json()["now"], clock.status_code
+
+    loop = asyncio.new_event_loop()
+    try:
+        created, now, status = loop.run_until_complete(in_one_task())
+    finally:
+        loop.close()
+    assert "<created>2026-01-01 00:00:00</created>" in created
+    assert (now, status) == ("2026-01-01T00:00:00", 200)
+
+
+def test_every_device_route_notes_a_query_parameter_it_does_not_read(client):
+    """The head is checked on every route (it runs where every route authenticates its caller)."""
+    from emulator.catalogue import device
+
+    for endpoint in device.for_model(client.box.settings.model):
+        path = endpoint.path.replace("{username}", "admin").replace("{owner}", "admin")
+        path = path.replace("{", "").replace("}", "")  # any other parameter: a value that names nothing
+        response = client.request(endpoint.method, path + "?zz_unread=1")
+        assert response.status_code != 500, f"{endpoint.method} {path}: {response.text}"
+        entry = last_entry(client)
+        assert "unknown query parameter zz_unread" in entry["warnings"], f"{endpoint.method} {path}: {entry}"

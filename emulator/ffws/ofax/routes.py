@@ -152,7 +152,7 @@ def _at(request: Request) -> datetime | None:
     if raw.lower() == "now":
         return None
     try:
-        return parse_time(raw)
+        return parse_time(raw, "at")
     except ValueError:
         raise invalid("at", "expected now or YYYY-MM-DDTHH:MM:SS (UTC)") from None
 

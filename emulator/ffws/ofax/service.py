@@ -66,9 +66,10 @@ def check_request(request: ScheduleFax, intake: Intake) -> None:
     so for one written in CamelCase)."""
     if not request.recipients and not request.attachments:
         raise FFWSError(400, NOTHING_TO_SEND)
-    if request.sender_given and "name" not in request.sender:
-        # A real FF240.R1 refused a sender named by <n>. No sender at all, or an empty <name/>, are public clients'
-        # shapes (R7): this is the smallest rule that tells the two apart.
+    if request.sender_unnamed:
+        # A real FF240.R1 refused a document whose sender, recipient and attachment were named by <n>. No sender,
+        # an empty <sender/>, an empty <name/> and a recipient without a name are public clients' shapes (R7, R8):
+        # a sender that says something but not its name is the smallest rule that tells the two apart.
         raise invalid("name", "empty")
     _check_recipients(request, intake)
     for attachment in request.attachments:

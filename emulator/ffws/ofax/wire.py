@@ -66,7 +66,7 @@ class AttachmentIn:
 class ScheduleFax:
     cover: dict[str, Any] | None  # None: no cover_page element at all
     sender: dict[str, Any]
-    sender_given: bool  # a sender element was sent (its fields may all be absent)
+    sender_unnamed: bool  # a sender element with children but no name element (the FF240.R1 refused one)
     recipients: list[dict[str, Any]]
     attachments: list[AttachmentIn]
     options: dict[str, Any]
@@ -74,12 +74,11 @@ class ScheduleFax:
 
 
 def _attachment(node: XNode, position: int) -> AttachmentIn:
-    location = (node.value("location") or "inline").strip().lower()
     name = (node.value("name") or "").strip() or f"attachment{position}"
     content = node.get("content")
     return AttachmentIn(
         name=name,
-        location=location,
+        location=(node.value("location") or "inline").strip().lower(),
         content_type=normal_content_type(node.value("content_type") or ""),
         encoding=(node.value("content_transfer_encoding") or "base64").strip().lower(),
         url=(node.value("url") or "").strip(),
@@ -103,13 +102,13 @@ def read_schedule_fax(node: XNode) -> ScheduleFax:
     sender_node = node.get("sender")
     when = (node.value("schedule_all_at") or "").strip()
     try:
-        schedule_all_at = parse_time(when) if when else None
+        schedule_all_at = parse_time(when, "schedule_all_at") if when else None
     except ValueError:
         raise invalid("schedule_all_at", "expected YYYY-MM-DDTHH:MM:SS") from None
     return ScheduleFax(
         cover=read_fields(cover_node, COVER_FIELDS) if cover_node is not None else None,
         sender=read_fields(sender_node, PARTY_FIELDS) if sender_node is not None else {},
-        sender_given=sender_node is not None,
+        sender_unnamed=sender_node is not None and bool(sender_node.children) and not sender_node.has("name"),
         recipients=[read_fields(r, PARTY_FIELDS) for r in node.all("recipient")],
         attachments=[_attachment(a, i) for i, a in enumerate(node.all("attachment"), start=1)],
         options=read_fields(node, NUMBER_FIELDS),
@@ -142,26 +141,6 @@ def fax_entry_element(
 ) -> Elem:
     """One entry as the box's firmware writes it; ``listing``: read back by GET (not the schedule answer)."""
     fax = entry.fax
-    cover = [
-        el("enabled", fax.cover_enabled),
-        el("url", cover_page_url(base, fax.cover_name) if fax.cover_enabled else ""),
-        el("subject", fax.subject),
-        el("comments", fax.comments),
-    ]
-    if firmware.cover_page_url_first:
-        cover[0], cover[1] = cover[1], cover[0]
-    sender = [
-        el("username", fax.owner),
-        el("name", fax.sender_name),
-        el("organization", fax.sender_organization),
-        el("phone_number", fax.sender_phone_number),
-        el("fax_number", fax.sender_fax_number),
-    ]
-    if firmware.sender_email_address:
-        sender.append(el("email_address", fax.sender_email_address))
-    recipient_number = entry.recipient_fax_number
-    if firmware.recipient_dash_dropped:
-        recipient_number = recipient_number.lstrip("-")
     pages = entry.pages
     if not firmware.pages_count_cover and fax.cover_enabled and pages:
         pages -= 1
@@ -175,17 +154,9 @@ def fax_entry_element(
         el("try_number", entry.try_number),
         el("agent", fax.agent),
         el("preview", f"{base}/data/preview/{preview_name(fax.id, entry.number)}"),
-        el("cover_page", cover),
-        el("sender", sender),
-        el(
-            "recipient",
-            [
-                el("name", entry.recipient_name),
-                el("organization", entry.recipient_organization),
-                el("fax_number", recipient_number),
-                el("phone_number", entry.recipient_phone_number),
-            ],
-        ),
+        _cover_page(entry, base, firmware),
+        _sender(entry, firmware),
+        _recipient(entry, firmware),
         el("max_tries", fax.max_tries),
         el("priority", fax.priority),
         el("try_interval", fax.try_interval),
@@ -198,6 +169,43 @@ def fax_entry_element(
     if modem_info is not None:
         children += modem_info_elements(modem_info, zone, line_word)
     return el("fax_entry", children)
+
+
+def _cover_page(entry: FaxEntry, base: str, firmware: Firmware) -> Elem:
+    fax = entry.fax
+    enabled = el("enabled", fax.cover_enabled)
+    url = el("url", cover_page_url(base, fax.cover_name) if fax.cover_enabled else "")
+    first = [url, enabled] if firmware.cover_page_url_first else [enabled, url]
+    return el("cover_page", [*first, el("subject", fax.subject), el("comments", fax.comments)])
+
+
+def _sender(entry: FaxEntry, firmware: Firmware) -> Elem:
+    fax = entry.fax
+    children = [
+        el("username", fax.owner),
+        el("name", fax.sender_name),
+        el("organization", fax.sender_organization),
+        el("phone_number", fax.sender_phone_number),
+        el("fax_number", fax.sender_fax_number),
+    ]
+    if firmware.sender_email_address:
+        children.append(el("email_address", fax.sender_email_address))
+    return el("sender", children)
+
+
+def _recipient(entry: FaxEntry, firmware: Firmware) -> Elem:
+    number = entry.recipient_fax_number
+    if firmware.recipient_dash_dropped:
+        number = number.lstrip("-")
+    return el(
+        "recipient",
+        [
+            el("name", entry.recipient_name),
+            el("organization", entry.recipient_organization),
+            el("fax_number", number),
+            el("phone_number", entry.recipient_phone_number),
+        ],
+    )
 
 
 def modem_info_elements(attempt: Attempt, zone: ZoneInfo, line_word: str) -> list[Elem]:
