@@ -17,6 +17,7 @@ from emulator import __version__, catalogue
 from emulator.box import Box
 from emulator.control.errors import ControlError, documented
 from emulator.control.gate import ControlGate
+from emulator.db.engine import TextWithNul
 from emulator.full_disk import FullDiskMiddleware
 from emulator.middleware import DeviceMiddleware
 from emulator.routing import Forgiving, RouteTable
@@ -65,6 +66,14 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> Re
         message = f"invalid body: {detail}"
     else:
         message = f"invalid {where or 'request'}: {first.get('msg', 'not valid')}"
+    if _is_control(request):
+        return JSONResponse({"error": message}, status_code=400)
+    request.state.error = message
+    return error_response(400, message)
+
+
+async def _nul_in_text(request: Request, exc: TextWithNul) -> Response:
+    message = "invalid value: a NUL character is not allowed"
     if _is_control(request):
         return JSONResponse({"error": message}, status_code=400)
     request.state.error = message
@@ -136,6 +145,7 @@ def create_app(settings: Settings | None = None, box: Box | None = None) -> Fast
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(ControlError, _control_error)
+    app.add_exception_handler(TextWithNul, _nul_in_text)
     app.add_exception_handler(Exception, _unexpected)
     app.add_middleware(FullDiskMiddleware)  # inside the journal's middleware, which records its 503
     app.add_middleware(DeviceMiddleware, box=box)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from emulator import paths
 from emulator.clock import LATEST, Clock, in_range, wall_now
 from emulator.db import Base, Database
-from emulator.db.engine import wipe
+from emulator.db.engine import sync_sequences, wipe
 from emulator.db.migrate import upgrade
 from emulator.db.models import load_models
 from emulator.db.work import UnitOfWork, Works
@@ -194,6 +194,7 @@ class Box:
             with self.work() as work:
                 self.wipe(work.session)
                 fill(work.session)
+                sync_sequences(work.session, Base.metadata.sorted_tables)
                 work.session.add(DocumentGeneration(id=1, value=documents.generation))
                 work.on_commit(lambda: committed.append(True))
                 work.on_commit(self.works.replaced)

@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any
 
 import ijson
-from sqlalchemy import DateTime, Table, insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -69,16 +69,45 @@ def export_state(box: Box) -> dict[str, Any]:
     return {"format": FORMAT, "model": box.settings.model, "clock": clock, "tables": tables, "documents": docs}
 
 
-def _row(table: Table, record: dict[str, Any]) -> dict[str, Any]:
-    row = {}
+def _row(table: Table, record: dict[str, Any], number: int) -> dict[str, Any]:
+    """A snapshot's row as its table takes it, checked here rather than by the database, so that a bad one is refused
+    in the same words on SQLite and PostgreSQL: the values given first, then the columns that must be given."""
+    row = {
+        name: None if value is None else _value(table.columns[name], value, f"{table.name} row {number}: {name}")
+        for name, value in record.items()
+        if name in table.columns
+    }
     for column in table.columns:
-        if column.name not in record:
-            continue
-        value = record[column.name]
-        if isinstance(column.type, DateTime) and isinstance(value, str):
-            value = datetime.fromisoformat(value)
-        row[column.name] = value
+        if row.get(column.name) is None and not (
+            column.nullable or column.primary_key or column.default or column.server_default
+        ):
+            raise SnapshotError(f"invalid snapshot: {table.name} row {number}: {column.name} is missing")
     return row
+
+
+def _value(column: Any, value: Any, where: str) -> Any:
+    try:
+        kind = column.type.python_type
+    except NotImplementedError:
+        return value
+    if kind is datetime:
+        try:
+            return datetime.fromisoformat(value)
+        except (TypeError, ValueError):
+            raise SnapshotError(f"invalid snapshot: {where}: not a time ({value!r})") from None
+    expected = {bool: (bool,), int: (int,), float: (int, float), str: (str,)}.get(kind)
+    if expected and (not isinstance(value, expected) or (kind is not bool and isinstance(value, bool))):
+        raise SnapshotError(f"invalid snapshot: {where}: not {_KIND_WORDS[kind]} ({value!r})")
+    if kind is str:
+        length = getattr(column.type, "length", None)
+        if length is not None and len(value) > length:
+            raise SnapshotError(f"invalid snapshot: {where}: longer than {length} characters")
+        if "\x00" in value:
+            raise SnapshotError(f"invalid snapshot: {where}: holds a NUL character")
+    return value
+
+
+_KIND_WORDS = {bool: "true or false", int: "an integer", float: "a number", str: "a text"}
 
 
 def _check(data: Any, box: Box) -> None:
@@ -237,10 +266,12 @@ def _insert_rows(session: Session, tables: dict[str, Any]) -> None:
     snapshot (400), a full disk stays what it is (503)."""
     try:
         for table in _tables():
-            rows = [_row(table, r) for r in tables.get(table.name, [])]
+            rows = [_row(table, r, n) for n, r in enumerate(tables.get(table.name, []), start=1)]
             if rows:
                 session.execute(insert(table), rows)
         session.flush()
+    except SnapshotError:
+        raise
     except (KeyError, TypeError, ValueError, AttributeError, SQLAlchemyError) as exc:
         if disk_full(exc):
             raise

@@ -26,6 +26,7 @@ from emulator.box import Box
 from emulator.db import Base
 from emulator.db.models import load_models
 from emulator.settings import Settings
+from tests import backends
 
 HOST = "faxfinder.test"
 ADMIN = ("admin", "admin")
@@ -84,10 +85,56 @@ class FFClient:
             self.box.stop()
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--database",
+        default=None,
+        help="sqlite (default) or postgresql (the server of $FFEMU_TEST_POSTGRES_URL); env FFEMU_TEST_DATABASE",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    worker = getattr(config, "workerinput", {}).get("workerid", "main")
+    try:
+        backends.CURRENT = backends.open_backend(backends.chosen(config.getoption("--database")), worker)
+    except LookupError as exc:
+        pytest.exit(f"skipped: {exc}", returncode=0)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    backends.CURRENT.close()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"database: {backends.CURRENT.name}"
+
+
+# What touches no database: the PostgreSQL pass leaves it to the SQLite one.
+NO_DATABASE = (
+    "tests/wire/",
+    "tests/documents/",
+    "tests/fuzz/",
+    "tests/test_docs.py",
+    "tests/test_cli.py",
+    "tests/test_docker.py",
+    "tests/test_architecture.py",
+)
+
+
+def _deselect_what_touches_no_database(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if backends.CURRENT.name == "sqlite":
+        return
+    kept = [item for item in items if not item.nodeid.startswith(NO_DATABASE)]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+        items[:] = kept
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under pytest-xdist (``make test`` runs ``-n auto --dist loadgroup``), the tests of a module that uses a module-
     or class-scoped fixture run on one worker, so that such a fixture (the Docker image, a built history) is made
     once, not once per worker. Every other test goes to whichever worker is free."""
+    _deselect_what_touches_no_database(config, items)
     if not config.pluginmanager.hasplugin("xdist"):
         return
     for item in items:
@@ -101,7 +148,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def template_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated, seeded data dir, built once and copied for every box."""
     path = tmp_path_factory.mktemp("template")
-    box = Box(Settings(data_dir=path, **TEST_SETTINGS))
+    database = backends.CURRENT.template_url()
+    box = Box(Settings(data_dir=path, **TEST_SETTINGS, **({"database_url": database} if database else {})))
     box.start()
     box.stop()
     return path
@@ -112,10 +160,20 @@ def box_settings(data_dir: Path, **overrides: Any) -> Settings:
 
 
 def make_box(template: Path, target: Path, **overrides: Any) -> Box:
+    """A started box on a copy of the template: its data dir, and on PostgreSQL a database made from the template's."""
     shutil.copytree(template, target, dirs_exist_ok=True)
+    if "database_url" not in overrides and (database := backends.CURRENT.new_database()):
+        overrides["database_url"] = database
     box = Box(box_settings(target, **overrides))
     box.start()
     return box
+
+
+def restart_box(box: Box, target: Path, **overrides: Any) -> Box:
+    """``box`` (stopped) started again elsewhere, as after a restart: a copy of its data dir, and its database."""
+    if box.settings.database_url:
+        overrides.setdefault("database_url", box.settings.database_url)
+    return make_box(box.settings.data_dir, target, **overrides)
 
 
 @dataclass

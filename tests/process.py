@@ -12,6 +12,8 @@ from pathlib import Path
 
 import httpx
 
+from tests import backends
+
 CHEAP = ["--argon2-time-cost", "1", "--argon2-memory-kib", "8"]
 _LISTENING = re.compile(r"on (http://[\d.]+:\d+)/ffws/v1(?: and (https://[\d.]+:\d+)/ffws/v1)?")
 
@@ -20,6 +22,8 @@ class ServerProcess:
     def __init__(self, data_dir: Path, *args: str) -> None:
         self.data_dir = data_dir
         self.args = [*CHEAP, "--host", "127.0.0.1", "--port", "0", "--data-dir", str(data_dir), *args]
+        if "--database-url" not in args and (database := backends.CURRENT.database_for(data_dir)):
+            self.args += ["--database-url", database]  # the suite's database server (tests/backends.py)
         self.proc: subprocess.Popen[str] | None = None
         self.base_url = ""
         self.tls_url = ""

@@ -31,7 +31,34 @@ def _sqlite_begin(conn) -> None:  # noqa: ANN001
     conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
 
+class TextWithNul(ValueError):
+    """A value on its way to the database holds a NUL character: PostgreSQL cannot store one in text, and so that a
+    box answers the same on either database, neither stores it (a 400 for the request that sent it)."""
+
+
+def _refuse_nul(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001, ARG001
+    if _holds_nul(parameters):
+        raise TextWithNul("a value holds a NUL character")
+
+
+def _holds_nul(parameters: object) -> bool:
+    """Whether a statement's parameters (a row, or rows of an executemany; a mapping or a sequence) hold a NUL."""
+    if isinstance(parameters, str):
+        return "\x00" in parameters
+    if isinstance(parameters, dict):
+        parameters = parameters.values()
+    elif not isinstance(parameters, list | tuple):
+        return False
+    return any(_holds_nul(value) for value in parameters)
+
+
 def make_engine(url: str) -> Engine:
+    engine = _make_engine(url)
+    event.listen(engine, "before_cursor_execute", _refuse_nul)
+    return engine
+
+
+def _make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -81,6 +108,25 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def sync_sequences(session: Session, tables: list[Table]) -> None:
+    """After rows were written with their own IDs (a reset's fixtures, an import): PostgreSQL's ID sequences move
+    past the highest ID of each table, as SQLite's autoincrement does by itself."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for table in tables:
+        key = list(table.primary_key.columns)
+        if len(key) != 1 or not key[0].autoincrement or key[0].type.python_type is not int:
+            continue
+        name, column = table.name, key[0].name
+        session.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('\"{name}\"', '{column}'), "
+                f'COALESCE((SELECT MAX("{column}") FROM "{name}"), 0) + 1, false) '
+                f"WHERE pg_get_serial_sequence('\"{name}\"', '{column}') IS NOT NULL"
+            )
+        )
 
 
 def wipe(session: Session, tables: list[Table]) -> None:

@@ -50,7 +50,7 @@ def snapshot(client) -> dict:  # noqa: ANN001
 def _restart(client: FFClient) -> Box:
     """What a start after the crash finds, the box started again on the same data dir."""
     client.box.db.dispose()
-    box = Box(box_settings(client.box.settings.data_dir))
+    box = Box(box_settings(client.box.settings.data_dir, database_url=client.box.settings.database_url))
     box.start()
     return box
 

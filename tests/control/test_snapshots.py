@@ -125,9 +125,16 @@ BAD = {
     ),
     "clock-1900": (_bad(clock={"now": "1900-01-01T00:00:00"}), "invalid snapshot: clock: 1900-01-01T00:00:00 outside"),
     "rows": (_bad_table("users", "abc"), "invalid snapshot: table users must be a list of rows"),
-    "missing-column": (_bad_table("users", [{"id": 1}]), "invalid snapshot: NOT NULL"),
-    "bad-date": (_bad_table("faxes", [{"id": 9, "created": "x"}]), "invalid snapshot: Invalid"),
-    "bad-type": (_bad_table("users", [{"id": "one"}]), "invalid snapshot: datatype mismatch"),
+    "missing-column": (_bad_table("users", [{"id": 1}]), "invalid snapshot: users row 1: username is missing"),
+    "bad-date": (
+        _bad_table("faxes", [{"id": 9, "created": "x"}]),
+        "invalid snapshot: faxes row 1: created: not a time",
+    ),
+    "bad-type": (_bad_table("users", [{"id": "one"}]), "invalid snapshot: users row 1: id: not an integer ('one')"),
+    "nul-text": (
+        _bad_table("users", [{"id": 1, "username": "a\x00b"}]),
+        "invalid snapshot: users row 1: username: holds a NUL character",
+    ),
     "bad-document": (
         _bad(documents={"faxes/00000009/attachment-1.pdf": "%%% not base64"}),
         "invalid snapshot: document faxes/00000009/attachment-1.pdf is not valid base64",

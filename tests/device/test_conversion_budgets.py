@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from emulator.device import preprocess
-from tests.conftest import FFClient, assert_error, make_box
+from tests.conftest import FFClient, assert_error, make_box, restart_box
 from tests.documents_builders import blank_png_bytes, many_frames_tiff_bytes, many_pages_pdf_bytes
 from tests.ffws.clients import advance, attachment, cover, fax_to, schedule, schedule_body, text_bytes, view
 
@@ -104,7 +104,7 @@ def test_a_preview_that_cannot_be_rendered_within_the_budgets_is_404(template_di
         generous.close()
     # ... previewed by one with one CPU second for it. Merging 20,000 pages takes several here, but a faster
     # machine might not need them: the rendering is a job that never ends, so that only the budget can end it.
-    strict = FFClient(make_box(tmp_path / "generous", tmp_path / "strict", conversion_cpu_seconds=1, **HUGE_PAGES))
+    strict = FFClient(restart_box(generous.box, tmp_path / "strict", conversion_cpu_seconds=1, **HUGE_PAGES))
     jobs = []
     run = preprocess.worker.run
 

@@ -63,11 +63,11 @@ def test_about_golden(client):
 
 
 def test_uptime_counts_from_the_last_start_not_from_the_first(fresh_client, tmp_path):
-    from tests.conftest import FFClient, make_box
+    from tests.conftest import FFClient, restart_box
 
     fresh_client.post("/_emulator/clock/advance", json={"seconds": 86400})
     fresh_client.box.stop()
-    restarted = FFClient(make_box(fresh_client.box.settings.data_dir, tmp_path / "again"))
+    restarted = FFClient(restart_box(fresh_client.box, tmp_path / "again"))
     try:
         about = restarted.get("/ffws/v1/about").text
         assert "<uptime>0 days, 00:00:00</uptime>" in about

