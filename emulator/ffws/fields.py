@@ -18,9 +18,10 @@ from emulator.wire.errors import invalid
 from emulator.wire.tolerance import tolerated
 
 MAX_TEXT = 255
-# IDs in paths and URLs: ASCII digits only (str.isdigit() also accepts "²" and "١"), and few enough to fit the
-# database's 64-bit integer; anything else names no record.
+# IDs in paths and URLs: ASCII digits only (str.isdigit() also accepts "²" and "١"); anything else names no record,
+# and so does a number beyond the largest ID a table holds (PostgreSQL's INTEGER: a bigger one could not be compared).
 _ID = re.compile(r"[0-9]{1,18}")
+MAX_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,7 @@ def line_number(raw: str, count: int, word: str) -> int:
 
 def parse_id(raw: str) -> int | None:
     """A record ID as the device writes it in URLs (``6``, ``0042``); None for anything else."""
-    return int(raw) if _ID.fullmatch(raw) else None
+    return int(raw) if _ID.fullmatch(raw) and int(raw) <= MAX_ID else None
 
 
 def id_or_404(raw: str, message: str) -> int:

@@ -166,3 +166,18 @@ def test_health_answers_json(client):
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
     assert response.json() == {"status": "ok", "model": "FF240-IP", "version": __version__}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/ffws/v1/ofax/FFFFFFFF",
+        "/ffws/v1/ofax/80000000/0000",
+        "/ffws/v1/contacts/admin/2147483648",
+        "/ffws/v1/contact_groups/admin/999999999999999999",
+        "/ffws/v1/inbound_routes/2147483648",
+    ],
+)
+def test_an_id_beyond_any_table_names_nothing(client, path):
+    """On every database: PostgreSQL's INTEGER cannot even compare a bigger number, so it is never asked to."""
+    assert client.get(path).status_code == 404

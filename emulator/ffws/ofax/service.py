@@ -22,6 +22,7 @@ from emulator.device.store import DocumentStore
 from emulator.documents import SUPPORTED_CONTENT_TYPES
 from emulator.events import EntryStateChanged
 from emulator.ffws.auth import Caller, may_act_on, unauthorized
+from emulator.ffws.fields import MAX_ID
 from emulator.ffws.ofax.fetch import FetchPolicy, fetch_external
 from emulator.ffws.ofax.intake import Blobs
 from emulator.ffws.ofax.wire import AttachmentIn, ScheduleFax, media_type, normal_content_type
@@ -254,7 +255,8 @@ def _store_documents(work: UnitOfWork, fax: Fax, request: ScheduleFax, store: Do
 def parse_key(text: str, digits: int) -> int | None:
     if not text or len(text) > digits or any(c not in "0123456789abcdefABCDEF" for c in text):
         return None
-    return int(text, 16)
+    key = int(text, 16)
+    return key if key <= MAX_ID else None  # FFFFFFFF names no fax: no table holds an ID that large
 
 
 PENDING_STATES = (m.PREPROCESSING, m.APPROVAL_PENDING, m.PENDING)
