@@ -126,9 +126,11 @@ def create_app(settings: Settings | None = None, box: Box | None = None) -> Fast
         if not box.ready:
             box.start()
         await box.runner.start()
+        await box.mail.start()  # its task, and the fax-by-e-mail listener when there is one
         try:
             yield
         finally:
+            await box.mail.stop()
             await box.runner.stop()
             box.stop()
 

@@ -46,6 +46,7 @@ from emulator.faults import Faults
 from emulator.ffws.auth import Authenticator, Passwords
 from emulator.ffws.users.models import User
 from emulator.journal import Journal
+from emulator.mail.service import MailQueue
 from emulator.randomness import RandomSource
 from emulator.settings import Settings
 
@@ -84,6 +85,7 @@ class Box:
         self.runner = Runner(self.queue, self.clock)
         self.journal = Journal(settings.journal_size, self.zone)
         self.faults = Faults(self.random)
+        self.mail = MailQueue(self)
         self._seed_hashes: dict[str, str] = {}
         self.listening_ports: set[int] = set()  # the ports the server bound (told by the server; none in tests)
         self.tls_port: int | None = settings.tls_port or None  # the HTTPS port bound (told by the server)
@@ -101,6 +103,7 @@ class Box:
         # new documents are in place (a walk in between may have seen the old ones).
         self.bus.subscribe(StateReplaced, self.quota.invalidate, immediate=True)
         self.bus.subscribe(StateReplaced, self.quota.invalidate)
+        self.mail.subscribe(self.bus)  # receipts and received faxes queued with what causes them; composed later
 
     def _credentials_changed(self, event: UserChanged) -> None:
         if event.credentials:
@@ -133,6 +136,7 @@ class Box:
             self.clock.set(remembered.now)  # a restart never moves emulated time backwards
         self.store.clear_incoming()
         self.queue.recover(self.clock.now())
+        self.mail.outbox.recover(self.clock.now())
         self.started_at = self.clock.now()  # uptime counts from this start, after the remembered time
         self.ready = True
 

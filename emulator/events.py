@@ -1,7 +1,8 @@
 """Domain events: what happened in the box, published after the transaction that made it happen has committed.
 
-Whatever reacts to the box's state (the queue's runner, the credential cache, and later the live dashboard, e-mail
-and recording) subscribes here; nothing that changes state calls them by hand. This module imports nothing of ours.
+Whatever reacts to the box's state (the queue's runner, the credential cache, the mail queue, and later the live
+dashboard and recording) subscribes here; nothing that changes state calls them by hand. This module imports nothing
+of ours.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 log = logging.getLogger("emulator.events")
 
@@ -43,6 +45,32 @@ class FaxReceived(Event):
 
 
 @dataclass(frozen=True)
+class ReceptionEnded(Event):
+    """A received fax's call ended (``result``: success, partial or failure): its pages are all in."""
+
+    inbound_id: int
+    result: str
+
+
+@dataclass(frozen=True)
+class MailQueued(Event):
+    """A mail entered the mail queue (``kind``: receipt or inbound); it is composed, then delivered."""
+
+    mail_id: int
+    kind: str
+
+
+@dataclass(frozen=True)
+class MailChanged(Event):
+    """A mail of the queue was composed, tried, delivered or given up (``state`` is its new one); ``mail_id`` None:
+    the queue was emptied."""
+
+    mail_id: int | None
+    state: str
+    attempts: int = 0
+
+
+@dataclass(frozen=True)
 class UserChanged(Event):
     """A user was added or edited; ``credentials`` says whether its password (or existence) changed."""
 
@@ -64,6 +92,9 @@ class StateReplaced(Event):
 
 
 Handler = Callable[[Event], None]
+# A subscriber within the transaction: called with the event and the unit of work that emits it, while that unit's
+# transaction is open, so that what it writes (a mail to send) commits or rolls back with what the event tells.
+WorkHandler = Callable[[Event, Any], None]
 
 
 class EventBus:
@@ -75,6 +106,7 @@ class EventBus:
 
     def __init__(self) -> None:
         self._subscribers: list[tuple[tuple[type[Event], ...], Handler, bool]] = []
+        self._within: list[tuple[tuple[type[Event], ...], WorkHandler]] = []
         self._lock = threading.Lock()
 
     def subscribe(
@@ -83,6 +115,24 @@ class EventBus:
         kinds = kinds if isinstance(kinds, tuple) else (kinds,)
         with self._lock:
             self._subscribers.append((kinds, handler, immediate))
+
+    def subscribe_within(self, kinds: type[Event] | tuple[type[Event], ...], handler: WorkHandler) -> None:
+        """``handler(event, work)`` runs when a unit of work emits the event, inside its transaction. It must do its
+        writes in a savepoint of its own: its failure is logged and leaves the unit's own work as it was."""
+        kinds = kinds if isinstance(kinds, tuple) else (kinds,)
+        with self._lock:
+            self._within.append((kinds, handler))
+
+    def publish_within(self, events: Iterable[Event], work: Any) -> None:
+        with self._lock:
+            subscribers = list(self._within)
+        for event in events:
+            for kinds, handler in subscribers:
+                if isinstance(event, kinds):
+                    try:
+                        handler(event, work)
+                    except Exception:
+                        log.exception("subscriber of %s within its transaction failed", type(event).__name__)
 
     def publish(self, events: Iterable[Event], *, immediate: bool = False) -> None:
         with self._lock:

@@ -84,6 +84,18 @@ def _listen(settings: Settings) -> list[socket.socket]:
     return sockets
 
 
+def _listen_smtp(settings: Settings) -> socket.socket | None:
+    """The fax-by-e-mail listener's socket (--smtp-listen-port), bound before the app starts so that an address in
+    use is one clear line."""
+    if settings.smtp_listen_port is None:
+        return None
+    try:
+        return bind(settings.host, settings.smtp_listen_port)
+    except OSError as exc:
+        where = f"{settings.host}:{settings.smtp_listen_port}"
+        raise OSError(f"cannot listen on {where} (--smtp-listen-port): {exc.strerror or exc}") from None
+
+
 def connection_options(settings: Settings) -> dict[str, Any]:
     """What both servers share: one pool of connections (they share the process's file descriptors), the same
     deadlines, and uvicorn's own keep-alive timeout. uvicorn's limit_concurrency is not used: it counts half-open
@@ -108,13 +120,18 @@ def serve(settings: Settings) -> int:
             signal.signal(signum, _exit_cleanly)
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     warn_if_no_unicode_font(settings.cover_font)
+    sockets: list[socket.socket] = []
     try:
         sockets = _listen(settings)  # address in use, not ours, not an address: a clear line, not a traceback
+        smtp = _listen_smtp(settings)
         tls = _certificate(settings) if settings.tls_port is not None else None
     except OSError as exc:
+        for sock in sockets:
+            sock.close()
         print(f"faxfinder-emulator: {exc}", file=sys.stderr)
         return 1
     app = create_app(settings)
+    app.state.box.mail.listen_socket = smtp  # served once the app starts
     app.state.box.listening_ports = {sock.getsockname()[1] for sock in sockets}  # never fetched as an attachment
     if tls is not None:
         app.state.box.tls_port = sockets[1].getsockname()[1]  # links name it (--tls-port 0 picks one)
@@ -132,7 +149,12 @@ def serve(settings: Settings) -> int:
         # One app, one box, one state: the HTTPS server shares them and leaves the app's start and stop to the first.
         config = uvicorn.Config(app, lifespan="off", ssl_certfile=str(tls[0]), ssl_keyfile=str(tls[1]), **common)
         servers.append(_Server(config))
+    if smtp is not None:
+        urls.append(f"smtp://{settings.host}:{smtp.getsockname()[1]} (fax by e-mail)")
     print(f"faxfinder-emulator {settings.model} ({settings.line_count} {kind}) on {' and '.join(urls)}", flush=True)
+    target = settings.smtp_target
+    if target is not None:
+        print(f"faxfinder-emulator: mail delivered to {target.shown}", flush=True)  # (never its password)
     with asyncio.Runner(loop_factory=lambda: GuardedLoop(settings.header_timeout)) as runner:
         runner.run(_serve_all(servers, sockets))
     return 0

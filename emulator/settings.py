@@ -12,7 +12,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -20,6 +20,7 @@ from emulator.device.firmware import DEFAULT as DEFAULT_FIRMWARE
 from emulator.device.firmware import FirmwareName
 from emulator.documents.fonts import configured_font, installed_font
 from emulator.documents.limits import Limits
+from emulator.mail.target import BadSmtpUrl, SmtpTarget, parse_smtp_url
 
 MODELS = ("FF240-IP", "FF240", "FF440", "FF840")
 Model = Literal["FF240-IP", "FF240", "FF440", "FF840"]
@@ -205,6 +206,45 @@ class Settings(BaseSettings):
         description="Open connections at most, HTTP and HTTPS together; past it a new one replaces the "
         "connection idle longest (no request in progress), or gets 503 if every one has a request in progress.",
     )
+    smtp_url: SecretStr | None = Field(
+        None,
+        description="Also deliver every mail of the mail queue (receipts, received faxes) to this SMTP server: "
+        "smtp://[USER[:PASSWORD]@]HOST[:PORT] (port 25; STARTTLS when offered, ?starttls=true to require it, "
+        "?starttls=false never) or smtps://… (TLS from the start, port 465), retried with back-off. The password "
+        "never appears in a log, an answer or the journal. None: mails stay in the queue (GET /_emulator/outbox).",
+    )
+    smtp_listen_port: int | None = Field(
+        None,
+        ge=0,
+        le=65535,
+        description="Accept faxes by e-mail (T.37: FAX=number[/OPTION=value…]@host, from a user's e-mail address) "
+        "with an SMTP server on this port of --host (0 picks a free port); none: no listener.",
+    )
+    fax_output_format: Literal["pdf", "tiff"] = Field(
+        "pdf",
+        description="Fax Output Format: received faxes are mailed as PDF or as TIFF (Group 4, 204x196 dpi). What a "
+        "fresh box has; PUT /_emulator/mail changes it at run time.",
+    )
+    email_size_limit: int = Field(
+        10240,
+        ge=0,
+        le=1_048_576,
+        description="Email Size Limit in KB: a received fax whose file is larger is split by pages into several "
+        "mails, each file within it (a page larger than the limit goes alone); 0: no limit. What a fresh box has; "
+        "PUT /_emulator/mail changes it at run time.",
+    )
+    email_fax_details: bool = Field(
+        True,
+        description="Email Fax Details: a received fax's mail lists its details (sender, line, pages, times, "
+        "result) in its text. What a fresh box has; PUT /_emulator/mail changes it at run time.",
+    )
+    outbox_size: int = Field(
+        1000,
+        ge=1,
+        le=1_000_000,
+        description="Mails the mail queue keeps: beyond, the oldest delivered, held or failed ones are forgotten "
+        "(with their messages); a mail still to be delivered never is.",
+    )
     argon2_time_cost: int = Field(2, ge=1, le=10, description="Argon2 time cost for stored passwords.")
     argon2_memory_kib: int = Field(19456, ge=8, le=1048576, description="Argon2 memory cost (KiB).")
     log_level: Literal["critical", "error", "warning", "info", "debug"] = Field("info", description="Server log level.")
@@ -236,6 +276,16 @@ class Settings(BaseSettings):
         except ValueError:
             raise ValueError(f"bad port in {value!r}") from None
         return value.strip().rstrip("/")
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            try:
+                parse_smtp_url(value.get_secret_value())
+            except BadSmtpUrl as exc:  # (its message never repeats the URL: it may hold a password)
+                raise PydanticCustomError("smtp_url", str(exc)) from None
+        return value
 
     @field_validator("control_token")
     @classmethod
@@ -272,6 +322,10 @@ class Settings(BaseSettings):
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'faxfinder.sqlite3').resolve()}"
+
+    @property
+    def smtp_target(self) -> SmtpTarget | None:
+        return parse_smtp_url(self.smtp_url.get_secret_value()) if self.smtp_url is not None else None
 
     @property
     def documents_dir(self) -> Path:

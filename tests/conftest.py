@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from pydantic import SecretStr
 from sqlalchemy import select
 
 from emulator.app import create_app
@@ -176,6 +177,10 @@ def restart_box(box: Box, target: Path, **overrides: Any) -> Box:
     return make_box(box.settings.data_dir, target, **overrides)
 
 
+def _plain(value: Any) -> Any:
+    return value.get_secret_value() if isinstance(value, SecretStr) else value
+
+
 @dataclass
 class _Shared:
     box: Box
@@ -191,7 +196,9 @@ class SharedBoxes:
         self._made = 0
 
     def get(self, overrides: dict[str, Any]) -> _Shared:
-        key = box_settings(Path("."), **overrides).model_dump_json(exclude={"data_dir"})
+        settings = box_settings(Path("."), **overrides)
+        # (model_dump_json masks secrets: two SMTP URLs differing only in their password must not share a box)
+        key = repr(sorted((name, _plain(getattr(settings, name))) for name in type(settings).model_fields))
         shared = self._boxes.get(key)
         if shared is None:
             self._made += 1

@@ -8,3 +8,4 @@ def load_models() -> None:
     from emulator.ffws.contacts import models as _contacts  # noqa: F401
     from emulator.ffws.groups import models as _groups  # noqa: F401
     from emulator.ffws.users import models as _users  # noqa: F401
+    from emulator.mail import models as _mail  # noqa: F401

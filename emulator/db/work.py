@@ -76,8 +76,10 @@ class UnitOfWork:
         return self._session
 
     def emit(self, *events: Event) -> None:
-        """Publish these events once (and only if) this unit commits."""
+        """Publish these events once (and only if) this unit commits. Subscribers within the transaction see them
+        now, and write in it (emulator.events.EventBus.subscribe_within)."""
         self._events.extend(events)
+        self._bus.publish_within(events, self)
 
     def on_commit(self, action: Callable[[], None]) -> None:
         """Run ``action`` right after the commit, while the queue's lock is still held (files to clear, say)."""

@@ -43,6 +43,8 @@ class InboundFax(Base):
     caller_id: Mapped[str] = mapped_column(String(64), default="")
     extension: Mapped[str] = mapped_column(String(15), default="")
     recipient: Mapped[str] = mapped_column(Text, default="")  # usernames the route delivers to, comma-separated
+    # E-mail addresses the route delivers to (its email destinations), comma-separated; decided when the call came.
+    emails: Mapped[str] = mapped_column(Text, default="", server_default="")
     pages_planned: Mapped[int] = mapped_column(Integer)
     pages: Mapped[int] = mapped_column(Integer)  # pages received once finished
     result: Mapped[str] = mapped_column(String(16))
@@ -60,8 +62,9 @@ class Arrival:
     result: str = "success"
 
 
-def route_recipient(session: Session, extension: str, line: int) -> str:
-    """12.3: a global route wins; else the recipient route of the dialled digits; else the line's; else admin."""
+def route_recipient(session: Session, extension: str, line: int) -> tuple[str, str]:
+    """12.3: a global route wins; else the recipient route of the dialled digits; else the line's; else admin.
+    The users it goes to and the e-mail addresses it goes to, each comma-separated."""
     routes = list(session.scalars(select(InboundRoute).order_by(InboundRoute.id)))
     chosen = next((r for r in routes if r.type == "global"), None)
     chosen = chosen or next(
@@ -69,8 +72,9 @@ def route_recipient(session: Session, extension: str, line: int) -> str:
     )
     chosen = chosen or next((r for r in routes if r.type == "line" and r.line_number == line), None)
     if chosen is None:
-        return "admin"
-    return ",".join(d.value for d in chosen.destinations if d.type == "user")
+        return "admin", ""
+    users = ",".join(d.value for d in chosen.destinations if d.type == "user")
+    return users, ",".join(d.value for d in chosen.destinations if d.type == "email")
 
 
 def received_pages(arrival: Arrival) -> int:
@@ -121,6 +125,7 @@ class InboundLine:
         connect = now + timedelta(seconds=DIAL_SECONDS)
         pages = received_pages(arrival)
         end = connect + timedelta(seconds=PAGE_SECONDS * max(pages, 1 if arrival.result != "failure" else 0))
+        users, emails = route_recipient(session, arrival.extension, line)
         fax = InboundFax(
             start_time=now,
             connect_time=connect,
@@ -129,7 +134,8 @@ class InboundLine:
             remote_id=arrival.remote_id,
             caller_id=arrival.caller_id,
             extension=arrival.extension,
-            recipient=route_recipient(session, arrival.extension, line),
+            recipient=users,
+            emails=emails,
             pages_planned=arrival.pages,
             pages=pages,
             result=arrival.result,
@@ -139,9 +145,10 @@ class InboundLine:
         session.flush()
         return fax
 
-    def finish_due(self, session: Session, now: datetime) -> int:
+    def finish_due(self, session: Session, now: datetime) -> list[InboundFax]:
+        """Every reception whose call ends by ``now``, ended (and logged as a call); the faxes ended."""
         stmt = select(InboundFax).where(InboundFax.finished.is_(False), InboundFax.end_time <= now)
-        count = 0
+        finished = []
         for fax in session.scalars(stmt.order_by(InboundFax.end_time, InboundFax.id)):
             fax.finished = True
             session.add(
@@ -156,8 +163,8 @@ class InboundLine:
                     result="fax" if fax.result != "failure" else "failed",
                 )
             )
-            count += 1
-        return count
+            finished.append(fax)
+        return finished
 
     def pages_so_far(self, fax: InboundFax, now: datetime) -> int:
         if now < fax.connect_time:

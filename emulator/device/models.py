@@ -100,6 +100,8 @@ class FaxEntry(Base):
     recipient_organization: Mapped[str] = mapped_column(String(255), default="")
     recipient_fax_number: Mapped[str] = mapped_column(String(255), default="")
     recipient_phone_number: Mapped[str] = mapped_column(String(255), default="")
+    # A T.33 sub-address (sent in the call's SUB frame, not dialled): fax by e-mail's T33S option; no FFWS element.
+    subaddress: Mapped[str] = mapped_column(String(20), default="", server_default="")
     state: Mapped[str] = mapped_column(String(32))
     schedule_message: Mapped[str] = mapped_column(Text, default="")
     stime: Mapped[datetime] = mapped_column(DateTime)

@@ -21,7 +21,7 @@ from emulator.device.models import Attempt, Call, ClockState, FaxEntry
 from emulator.device.outcomes import digits_of, plan_try, preprocessing_seconds
 from emulator.device.preprocess import Preprocessor, pages_of
 from emulator.device.quota import disk_full
-from emulator.events import EntryStateChanged
+from emulator.events import EntryStateChanged, ReceptionEnded
 
 log = logging.getLogger("emulator.queue")
 ABORTED_MESSAGE = "Fax aborted by user"
@@ -126,7 +126,8 @@ class Queue:
         ``careful``: each entry's transition in a savepoint of its own, an entry that fails ends ``dead``."""
         session = work.session
         each = _isolated if careful else _plain
-        count = self.inbound.finish_due(session, now)
+        received = self.inbound.finish_due(session, now)
+        work.emit(*(ReceptionEnded(fax.id, fax.result) for fax in received))
         ending = self._due(session, now, m.SENDING)
         # One query for the calls of every entry that ends now, not one (and a flush) per entry.
         ids = [e.id for e in ending]
@@ -146,7 +147,7 @@ class Queue:
                 waiting += 1
         changed += self._dispatch(session, now, each)
         work.emit(*(EntryStateChanged(e.fax_id, e.number, e.state) for e in changed))
-        return count + len(changed), waiting
+        return len(received) + len(changed), waiting
 
     @staticmethod
     def _due(session: Session, now: datetime, state: str) -> list[FaxEntry]:

@@ -19,9 +19,12 @@ log = logging.getLogger("emulator.queue")
 MAX_NAP = 2.0  # wall seconds: re-read the schedule at least this often (clock changes, new faxes)
 
 
-class Runner:
-    def __init__(self, queue: Queue, clock: Clock) -> None:
-        self.queue = queue
+class Waker:
+    """A task on the server's event loop that sleeps until it is nudged (from any thread) or a timeout passes."""
+
+    name = "waker"
+
+    def __init__(self, clock: Clock) -> None:
         self.clock = clock
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
@@ -32,7 +35,7 @@ class Runner:
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         self._nudged.clear()  # (a nudge lost when a previous loop closed must not silence this one)
-        self._task = asyncio.create_task(self._run(), name="fax-queue")
+        self._task = asyncio.create_task(self._run(), name=self.name)
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -56,22 +59,37 @@ class Runner:
         if self._wake is not None:
             self._wake.set()
 
+    async def _sleep(self, due: datetime | None, *, idle: bool = True) -> None:
+        """Until emulated time ``due`` (None: nothing is due), a nudge, or MAX_NAP; under the manual clock with
+        nothing due and ``idle``, until a nudge only."""
+        assert self._wake is not None
+        wait = None if due is None else self.clock.wall_seconds_until(due)
+        timeout: float | None = MAX_NAP if wait is None else min(wait, MAX_NAP)
+        if wait is None and self.clock.manual and idle:
+            timeout = None
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=timeout)
+        self._wake.clear()
+
+    async def _run(self) -> None:
+        raise NotImplementedError
+
+
+class Runner(Waker):
+    name = "fax-queue"
+
+    def __init__(self, queue: Queue, clock: Clock) -> None:
+        super().__init__(clock)
+        self.queue = queue
+
     def _next_due(self) -> datetime | None:
         with self.queue.works(write=False) as look:
             return self.queue.next_due(look.session)
 
     async def _run(self) -> None:
-        assert self._wake is not None
         while True:
             try:
-                due = await asyncio.to_thread(self._next_due)
-                wait = None if due is None else self.clock.wall_seconds_until(due)
-                timeout = MAX_NAP if wait is None else min(wait, MAX_NAP)
-                if wait is None and self.clock.manual:
-                    timeout = None
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=timeout)
-                self._wake.clear()
+                await self._sleep(await asyncio.to_thread(self._next_due))
                 if not self.clock.manual:
                     await asyncio.to_thread(self.queue.run_until, self.clock.now())
             except asyncio.CancelledError:
@@ -81,5 +99,4 @@ class Runner:
                     log.warning("fax queue step failed: the disk is full (%s); trying again", exc)
                 else:
                     log.exception("fax queue step failed")
-                with contextlib.suppress(TimeoutError):  # try again on the next nudge, or after a nap
-                    await asyncio.wait_for(self._wake.wait(), timeout=MAX_NAP)
+                await self._sleep(None, idle=False)  # try again on the next nudge, or after a nap

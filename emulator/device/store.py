@@ -1,5 +1,5 @@
-"""Where documents live on disk: ``<data-dir>/documents/faxes/FAXKEY/`` and ``<data-dir>/incoming`` for uploads in
-flight.
+"""Where documents live on disk: ``<data-dir>/documents/faxes/FAXKEY/``, ``…/inbound/ID.pdf`` (received faxes),
+``…/mail/ID.eml`` (the mail queue) and ``<data-dir>/incoming`` for uploads in flight.
 
 A reset or a snapshot import replaces the whole ``documents`` directory at once. The new set is written into a
 staging directory beside it (``documents.staging-GEN``), whose name ``GEN`` (also in its ``.generation`` file) the
@@ -25,7 +25,7 @@ MARKER = ".generation"
 # Every name the store gives a document (relative to its root), and no other: what a snapshot may hold.
 DOCUMENT_NAME = re.compile(
     r"faxes/[0-9A-F]{8,16}/(?:attachment-[0-9]{1,6}\.(?:bin|pdf)|cover-[0-9A-F]{4,8}\.pdf"
-    r"|[0-9A-F]{8,16}-[0-9A-F]{4,8}\.pdf|preview\.pdf)|inbound/[0-9]{1,19}\.pdf"
+    r"|[0-9A-F]{8,16}-[0-9A-F]{4,8}\.pdf|preview\.pdf)|inbound/[0-9]{1,19}\.pdf|mail/[0-9]{1,19}\.eml"
 )
 STAGING = ".staging-"
 RETIRED = ".retired-"
@@ -76,6 +76,10 @@ class DocumentStore:
     def inbound(self, fax_id: int) -> Path:
         """A received fax."""
         return self.root / "inbound" / f"{fax_id}.pdf"
+
+    def mail(self, mail_id: int) -> Path:
+        """A mail of the mail queue, as sent (RFC 5322)."""
+        return self.root / "mail" / f"{mail_id}.eml"
 
     def incoming_file(self) -> Path:
         """A new empty file for an upload being received (moved into place once the fax is stored)."""

@@ -154,10 +154,16 @@ def _next_faxkey(session: Session) -> int:
 
 
 def schedule_fax(
-    work: UnitOfWork, caller: Caller, request: ScheduleFax, intake: Intake, clock: Callable[[], datetime]
+    work: UnitOfWork,
+    caller: Caller,
+    request: ScheduleFax,
+    intake: Intake,
+    clock: Callable[[], datetime],
+    agent: str = "FFWS",
 ) -> list[FaxEntry]:
     """Validate everything, then store one fax with one entry per recipient (state preprocessing) and its
-    documents, all inside the unit of work: a reset comes wholly before or wholly after it."""
+    documents, all inside the unit of work: a reset comes wholly before or wholly after it. ``agent`` says how it
+    came (FFWS: this API; fax by e-mail has its own)."""
     _check_recipients(request, intake)
     session = work.session
     now = clock()  # read under the queue's lock: an advance in progress has moved the clock to its last step
@@ -173,7 +179,7 @@ def schedule_fax(
     if claim is None:
         raise FFWSError(400, NOT_ENOUGH_STORAGE)
     work.on_abort(claim.release)
-    fax = _new_fax(session, user, request, now)
+    fax = _new_fax(session, user, request, now, agent)
     fax.cover_enabled, fax.cover_name, fax.subject, fax.comments = cover_enabled, cover_name, subject, comments
     for position, attachment in enumerate(request.attachments, start=1):
         assert attachment.blob is not None
@@ -199,7 +205,7 @@ def schedule_fax(
     return list(fax.entries)
 
 
-def _new_fax(session: Session, user: User, request: ScheduleFax, now: datetime) -> Fax:
+def _new_fax(session: Session, user: User, request: ScheduleFax, now: datetime, agent: str) -> Fax:
     options: dict[str, Any] = request.options
     # A sender field the request leaves out comes from the user's record (as the cover page does on the box).
     keys = ("name", "organization", "phone_number", "fax_number", "email_address")
@@ -208,7 +214,7 @@ def _new_fax(session: Session, user: User, request: ScheduleFax, now: datetime) 
         id=_next_faxkey(session),
         owner=user.username,
         created=now,
-        agent="FFWS",
+        agent=agent,
         max_tries=options.get("max_tries", user.max_attempts),
         priority=options.get("priority", user.priority),
         try_interval=options.get("try_interval", user.interval),
@@ -231,6 +237,7 @@ def _new_entry(
         recipient_organization=recipient.get("organization", ""),
         recipient_fax_number=fax_number,
         recipient_phone_number=recipient.get("phone_number", ""),
+        subaddress=recipient.get("subaddress", ""),
         state=m.PREPROCESSING,
         schedule_message="New fax entry",
         stime=stime,

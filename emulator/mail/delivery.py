@@ -1,0 +1,133 @@
+"""Delivering the mail queue to a real SMTP server (``--smtp-url``) with aiosmtplib, on the server's event loop.
+
+Each due mail is tried in turn: marked ``sending`` (one try more) in a short transaction, sent, then ``delivered``,
+``failed`` (the server refused it for good: a 5xx) or ``queued`` again for its next try after a back-off of
+60 s, 120 s, 240 s … up to an hour, in emulated time: under the manual clock the next try comes when a client
+advances the clock past it. A mail is never dropped for a server that is down or busy. The password of the URL is
+only ever given to the client library."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from datetime import timedelta
+from email.utils import getaddresses
+
+import aiosmtplib
+from sqlalchemy import select
+
+from emulator.clock import Clock
+from emulator.db.work import Works
+from emulator.device.store import DocumentStore
+from emulator.events import MailChanged
+from emulator.mail.models import DELIVERED, FAILED, QUEUED, SENDING, Mail
+from emulator.mail.target import SmtpTarget
+
+log = logging.getLogger("emulator.mail")
+FIRST_BACKOFF, MAX_BACKOFF = 60, 3600  # emulated seconds
+TIMEOUT = 30.0  # wall seconds for one try, connect to the server's last answer
+HELO_NAME = "faxfinder"
+
+
+def backoff(attempts: int) -> int:
+    """Emulated seconds before the next try, after ``attempts`` tries."""
+    return min(MAX_BACKOFF, FIRST_BACKOFF * 2 ** max(0, attempts - 1))
+
+
+class Delivery:
+    def __init__(self, works: Works, store: DocumentStore, clock: Clock, target: SmtpTarget) -> None:
+        self.works, self.store, self.clock, self.target = works, store, clock, target
+
+    def due(self) -> list[int]:
+        now = self.clock.now()
+        with self.works(write=False) as look:
+            stmt = select(Mail.id).where(Mail.state == QUEUED, Mail.next_attempt_at <= now).order_by(Mail.id)
+            return list(look.session.scalars(stmt))
+
+    async def deliver_due(self) -> int:
+        """Try every mail due now, one after the other; how many were delivered."""
+        delivered = 0
+        for mail_id in await asyncio.to_thread(self.due):
+            delivered += await self.deliver(mail_id)
+        return delivered
+
+    async def deliver(self, mail_id: int) -> int:
+        epoch = self.works.epoch
+        claimed = await asyncio.to_thread(self._claim, mail_id, epoch)
+        if claimed is None:
+            return 0
+        sender, recipient = claimed
+        try:
+            data = await asyncio.to_thread(self.store.mail(mail_id).read_bytes)
+            await self._send(data, sender, recipient)
+        except Exception as exc:
+            state, error = _judged(exc)
+            log.info("mail %s not delivered to %s: %s", mail_id, self.target.shown, error)
+        else:
+            state, error = DELIVERED, ""
+        await asyncio.to_thread(self._finish, mail_id, epoch, state, error)
+        return int(state == DELIVERED)
+
+    async def _send(self, data: bytes, sender: str, recipient: str) -> None:
+        target = self.target
+        await aiosmtplib.send(
+            data,
+            sender=sender,
+            recipients=[recipient],
+            hostname=target.host,
+            port=target.port,
+            username=target.username or None,
+            password=target.password or None,
+            use_tls=target.tls,
+            start_tls=target.starttls,
+            local_hostname=HELO_NAME,
+            timeout=TIMEOUT,
+        )
+
+    def _claim(self, mail_id: int, epoch: int) -> tuple[str, str] | None:
+        """The mail marked as being sent (one try more): its envelope sender and recipient."""
+        with self.works() as work:
+            mail = work.session.get(Mail, mail_id)
+            if self.works.epoch != epoch or mail is None or mail.state != QUEUED:
+                return None
+            mail.state, mail.attempts, mail.last_attempt_at = SENDING, mail.attempts + 1, self.clock.now()
+            work.emit(MailChanged(mail.id, mail.state, mail.attempts))
+            return _sender_of(mail.headers), mail.recipient
+
+    def _finish(self, mail_id: int, epoch: int, state: str, error: str) -> None:
+        with self.works() as work:
+            mail = work.session.get(Mail, mail_id)
+            if self.works.epoch != epoch or mail is None or mail.state != SENDING:
+                return  # emptied, reset or imported meanwhile
+            now = self.clock.now()
+            mail.state, mail.last_error = state, error
+            if state == DELIVERED:
+                mail.delivered_at = now
+            elif state == QUEUED:
+                mail.next_attempt_at = now + timedelta(seconds=backoff(mail.attempts))
+            work.emit(MailChanged(mail.id, mail.state, mail.attempts))
+
+
+def _sender_of(headers: str) -> str:
+    found = [address for name, value in json.loads(headers) if name.lower() == "from" for address in [value]]
+    addresses = getaddresses(found[:1])
+    return addresses[0][1] if addresses else ""
+
+
+def _judged(exc: Exception) -> tuple[str, str]:
+    """(state, why): a server's 5xx refuses the mail for good; anything else (no server, 4xx, a timeout) is tried
+    again later."""
+    codes: list[int] = []
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        codes = [refused.code for refused in exc.recipients]
+        text = "; ".join(f"{refused.code} {refused.message}" for refused in exc.recipients)
+    elif isinstance(exc, aiosmtplib.SMTPResponseException):
+        codes = [exc.code]
+        text = f"{exc.code} {exc.message}"
+    else:
+        text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    permanent = bool(codes) and all(code >= 500 for code in codes)
+    if isinstance(exc, aiosmtplib.SMTPNotSupported):  # (STARTTLS or AUTH the server does not offer)
+        permanent = True
+    return (FAILED if permanent else QUEUED), text

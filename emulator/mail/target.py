@@ -1,0 +1,61 @@
+"""Where mail is delivered (``--smtp-url``): the URL read once, the password kept out of every text that shows it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+SCHEMES = {"smtp": 25, "smtps": 465}
+TRUE, FALSE = ("true", "1", "yes"), ("false", "0", "no")
+
+
+class BadSmtpUrl(ValueError):
+    """Says what is wrong without repeating the URL (it may hold a password)."""
+
+
+@dataclass(frozen=True)
+class SmtpTarget:
+    host: str
+    port: int
+    tls: bool  # smtps: TLS from the first byte
+    starttls: bool | None  # None: upgrade when the server offers it (aiosmtplib's own choice)
+    username: str = ""
+    password: str = field(default="", repr=False)
+
+    @property
+    def shown(self) -> str:
+        """The URL as logs and answers show it: the user, never the password."""
+        user = f"{self.username}@" if self.username else ""
+        query = "" if self.starttls is None else f"?starttls={str(self.starttls).lower()}"
+        return f"{'smtps' if self.tls else 'smtp'}://{user}{self.host}:{self.port}{query}"
+
+
+def parse_smtp_url(text: str) -> SmtpTarget:
+    parts = urlsplit(text.strip())
+    if parts.scheme not in SCHEMES:
+        raise BadSmtpUrl("expected smtp://[USER[:PASSWORD]@]HOST[:PORT] or smtps://…")
+    try:
+        port = parts.port or SCHEMES[parts.scheme]
+    except ValueError:
+        raise BadSmtpUrl("the port must be a number from 1 to 65535") from None
+    if not parts.hostname:
+        raise BadSmtpUrl("a host is required, as in smtp://mail.example.com:25")
+    if parts.path not in ("", "/") or parts.fragment:
+        raise BadSmtpUrl("nothing may follow the host and port but ?starttls=true|false")
+    starttls = None
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        if key != "starttls":
+            raise BadSmtpUrl(f"unknown option {key!r} (only starttls=true|false)")
+        if value.lower() not in TRUE + FALSE:
+            raise BadSmtpUrl("starttls must be true or false")
+        starttls = value.lower() in TRUE
+    if parts.scheme == "smtps" and starttls:
+        raise BadSmtpUrl("smtps:// is TLS from the start: starttls=true does not apply")
+    return SmtpTarget(
+        host=parts.hostname,
+        port=port,
+        tls=parts.scheme == "smtps",
+        starttls=False if parts.scheme == "smtps" else starttls,
+        username=unquote(parts.username or ""),
+        password=unquote(parts.password or ""),
+    )
