@@ -121,6 +121,14 @@ def add_remote_commands(commands: argparse._SubParsersAction) -> None:
     inbound.add_argument("--pages", type=int, default=None, help="page count (without --document)")
     inbound.add_argument("--document", default=None, help="a PDF or TIFF file: the fax itself")
     inbound.add_argument("--outcome", choices=("success", "failure", "partial"), default="success")
+    outbox = _command(commands, "outbox", "show the mail queue (receipts, received faxes), one mail, or clear it",
+                      lambda a: _outbox(a))  # fmt: skip
+    outbox.add_argument("--id", type=int, default=None, help="one mail (with --eml: its raw RFC 5322 message)")
+    outbox.add_argument("--eml", action="store_true", help="with --id: print the message as sent (.eml)")
+    outbox.add_argument("--state", default=None, help="only mails in this state (queued, delivered, failed…)")
+    outbox.add_argument("--kind", choices=("receipt", "inbound"), default=None)
+    outbox.add_argument("--flush", action="store_true", help="try every queued mail now (and the refused ones again)")
+    outbox.add_argument("--clear", action="store_true", help="forget every mail of the queue")
 
 
 def _clock(a: argparse.Namespace) -> int:
@@ -155,3 +163,35 @@ def _inbound(a: argparse.Namespace) -> int:
         print(f"faxfinder-emulator: cannot read {a.document}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     return call(a, "POST", "/inbound", body)
+
+
+def _outbox(a: argparse.Namespace) -> int:
+    if a.clear:
+        return call(a, "DELETE", "/outbox")
+    if a.flush:
+        return call(a, "POST", "/outbox/flush")
+    if a.id is not None:
+        return _eml(a) if a.eml else call(a, "GET", f"/outbox/{a.id}")
+    if a.eml:
+        print("faxfinder-emulator: outbox --eml needs --id", file=sys.stderr)
+        return 2
+    query = {k: getattr(a, k) for k in ("state", "kind") if getattr(a, k) is not None}
+    return call(a, "GET", "/outbox", params=query)
+
+
+def _eml(a: argparse.Namespace) -> int:
+    """The raw message, as it is (bytes to stdout: a mail program, or a file, reads it as sent)."""
+    import httpx
+
+    try:
+        with _client(a) as client:
+            response = client.get(f"/_emulator/outbox/{a.id}.eml")
+    except httpx.HTTPError as exc:
+        print(f"faxfinder-emulator: cannot reach {a.url}: {exc}", file=sys.stderr)
+        return 1
+    if not response.is_success:
+        print(response.text, file=sys.stderr)
+        return 1
+    sys.stdout.buffer.write(response.content)
+    sys.stdout.flush()
+    return 0

@@ -36,6 +36,7 @@ async def reset(box: ControlBox) -> dict:
 @control.route("GET", "/state/export")
 async def export_snapshot(box: ControlBox) -> dict:
     """Every persistent thing (tables, documents, clock) as one JSON document."""
+    await run_in_threadpool(box.mail.settle)  # the queued mails with their messages, not only their rows
     return await run_in_threadpool(export_state, box)
 
 

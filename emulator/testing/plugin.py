@@ -47,7 +47,7 @@ def faxfinder_server(
 @pytest.fixture
 def faxfinder(faxfinder_server: EmulatorServer) -> Iterator[EmulatorHandle]:
     """A FaxFinder emulator reset to its fixtures: base_url, url, auth, advance, wait_for_state, inbound, fault,
-    journal, warnings."""
+    journal, warnings, outbox, mail_message, send_mail (fax by e-mail)."""
     handle = faxfinder_server.handle()
     handle.reset()
     yield handle

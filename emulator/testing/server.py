@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import re
+import smtplib
 import threading
+from dataclasses import dataclass, field
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,11 +35,18 @@ class EmulatorServer:
 
     def __init__(self, data_dir: Path, **settings: Any) -> None:
         self.data_dir = data_dir
-        defaults = {"manual_clock": True, "argon2_time_cost": 1, "argon2_memory_kib": 8, "control_token": None}
+        defaults = {
+            "manual_clock": True,
+            "argon2_time_cost": 1,
+            "argon2_memory_kib": 8,
+            "control_token": None,
+            "smtp_listen_port": 0,  # fax by e-mail on a free port: send_mail
+        }
         self.settings = {**defaults, **settings}
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self.base_url = ""
+        self.smtp_port: int | None = None
 
     def start(self) -> None:
         import uvicorn
@@ -68,6 +78,7 @@ class EmulatorServer:
             ready.wait(0.01)
         if not ready.is_set():
             raise RuntimeError("the FaxFinder emulator did not start")
+        self.smtp_port = app.state.box.mail.listening_port
 
     def stop(self) -> None:
         if self._server is not None:
@@ -76,14 +87,15 @@ class EmulatorServer:
             self._thread.join(timeout=10)
 
     def handle(self) -> EmulatorHandle:
-        return EmulatorHandle(self.base_url, self.settings["control_token"])
+        return EmulatorHandle(self.base_url, self.settings["control_token"], self.smtp_port)
 
 
 class EmulatorHandle:
     """What a test needs: where the box is, how to log in, and how to drive it."""
 
-    def __init__(self, base_url: str, control_token: str | None = None) -> None:
+    def __init__(self, base_url: str, control_token: str | None = None, smtp_port: int | None = None) -> None:
         self.base_url = base_url
+        self.smtp_port = smtp_port  # fax by e-mail (None: the box does not listen)
         self.url = base_url + "/ffws/v1"
         self.auth = ADMIN
         headers = {"X-Emulator-Token": control_token} if control_token else {}
@@ -165,3 +177,80 @@ class EmulatorHandle:
         if entry.pop("request_body_cut", False) | entry.pop("response_body_cut", False):
             return self._control("GET", f"/journal/{entry['id']}")
         return entry
+
+    # -- mail --------------------------------------------------------------------------------------------------
+    def outbox(self, **filters: Any) -> list[dict[str, Any]]:
+        """The mail queue (oldest first), every mail composed: headers, text, attachments, delivery state and tries;
+        filters: state, kind (receipt, inbound)."""
+        query = {k: v for k, v in filters.items() if v is not None}
+        return self._control("GET", "/outbox", params=query)["mails"]
+
+    def mail_message(self, mail_id: int) -> EmailMessage:
+        """One mail as sent, parsed (``get_body()``, ``iter_attachments()``…)."""
+        import email
+        import email.policy
+
+        response = self._http.get(f"/_emulator/outbox/{mail_id}.eml")
+        if response.is_error:
+            raise AssertionError(f"GET /_emulator/outbox/{mail_id}.eml: {response.status_code} {response.text}")
+        return email.message_from_bytes(response.content, policy=email.policy.default)  # type: ignore[return-value]
+
+    def clear_outbox(self) -> None:
+        self._control("DELETE", "/outbox")
+
+    def send_mail(
+        self,
+        to: str | list[str],
+        *,
+        sender: str,
+        subject: str = "",
+        text: str = "",
+        attachments: list[tuple[str, bytes, str]] = (),  # type: ignore[assignment]
+        message: EmailMessage | bytes | None = None,
+    ) -> MailReply:
+        """Send a fax by e-mail to the box's listener (``to``: FAX=number[/OPTION=value…]@host, one or more):
+        ``attachments`` are (file name, content, content type). ``message`` sends a whole mail of your own instead.
+        Returns the box's SMTP answer; a refusal is an answer too, not an exception."""
+        if self.smtp_port is None:
+            raise AssertionError("this box does not accept mail: give it smtp_listen_port (faxfinder_settings)")
+        recipients = [to] if isinstance(to, str) else list(to)
+        data = message if isinstance(message, bytes) else bytes(message or _letter(sender, recipients, subject, text,
+                                                                                  attachments))  # fmt: skip
+        with smtplib.SMTP("127.0.0.1", self.smtp_port, timeout=30) as smtp:
+            smtp.ehlo("client.test")
+            code, answer = smtp.mail(sender)
+            if code >= 400:
+                return MailReply(code, answer.decode())
+            reply = MailReply(0, "")
+            for address in recipients:
+                code, answer = smtp.rcpt(address)
+                if code >= 400:
+                    reply.refused[address] = (code, answer.decode())
+            if len(reply.refused) == len(recipients):
+                code, answer = next(iter(reply.refused.values()))
+                return MailReply(code, answer, reply.refused)
+            code, answer = smtp.data(data)
+            return MailReply(code, answer.decode(), reply.refused)
+
+
+@dataclass
+class MailReply:
+    """The box's SMTP answer to a mail: 250 when it was taken; ``refused``: addresses refused at RCPT."""
+
+    code: int
+    message: str
+    refused: dict[str, tuple[int, str]] = field(default_factory=dict)
+
+
+def _letter(
+    sender: str, recipients: list[str], subject: str, text: str, attachments: list[tuple[str, bytes, str]]
+) -> EmailMessage:
+    letter = EmailMessage()
+    letter["From"] = sender
+    letter["To"] = ", ".join(recipients)
+    letter["Subject"] = subject
+    letter.set_content(text)
+    for name, content, content_type in attachments:
+        maintype, _, subtype = content_type.partition("/")
+        letter.add_attachment(content, maintype=maintype, subtype=subtype, filename=name)
+    return letter
