@@ -197,7 +197,7 @@ class Composer:
         return compose.inbound_drafts(
             self.templates,
             facts,
-            job.recipient[0],
+            job.recipient[0] or job.recipient[1],
             files,
             details=options.email_fax_details,
             note=note,

@@ -148,7 +148,7 @@ class Enqueue:
 
 def _destinations(session: Session, fax: InboundFax) -> list[tuple[str, str]]:
     """(address, name) of every recipient: the route's users (their own address; "" when they have none), then its
-    e-mail destinations."""
+    e-mail destinations (no name: the address says who)."""
     names = [name for name in fax.recipient.split(",") if name]
     users = {u.username: u for u in session.scalars(select(User).where(User.username.in_(names)))} if names else {}
     found = []
@@ -156,7 +156,7 @@ def _destinations(session: Session, fax: InboundFax) -> list[tuple[str, str]]:
         user = users.get(name)
         if user is not None:
             found.append((user.email_address.strip(), user.name or user.username))
-    found += [(address.strip(), address.strip()) for address in fax.emails.split(",") if address.strip()]
+    found += [(address.strip(), "") for address in fax.emails.split(",") if address.strip()]
     return found
 
 
