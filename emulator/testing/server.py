@@ -214,8 +214,8 @@ class EmulatorHandle:
         if self.smtp_port is None:
             raise AssertionError("this box does not accept mail: give it smtp_listen_port (faxfinder_settings)")
         recipients = [to] if isinstance(to, str) else list(to)
-        data = message if isinstance(message, bytes) else bytes(message or _letter(sender, recipients, subject, text,
-                                                                                  attachments))  # fmt: skip
+        letter = message if message is not None else _letter(sender, recipients, subject, text, attachments)
+        data = _crlf(letter)
         with smtplib.SMTP("127.0.0.1", self.smtp_port, timeout=30) as smtp:
             smtp.ehlo("client.test")
             code, answer = smtp.mail(sender)
@@ -240,6 +240,15 @@ class MailReply:
     code: int
     message: str
     refused: dict[str, tuple[int, str]] = field(default_factory=dict)
+
+
+def _crlf(letter: EmailMessage | bytes) -> bytes:
+    """The mail's bytes with CRLF line ends, as SMTP carries them (smtplib sends bytes as they are)."""
+    import email.policy
+
+    if isinstance(letter, bytes):
+        return re.sub(rb"\r?\n", b"\r\n", letter)
+    return letter.as_bytes(policy=email.policy.SMTP)
 
 
 def _letter(
