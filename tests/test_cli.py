@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import reportlab
+from pydantic import SecretStr
 
 from emulator.cli import build_parser, default_text, env_name, main, settings_from
 from emulator.settings import Settings
@@ -79,6 +80,17 @@ SAMPLES: dict[str, tuple[str, list[str], Any, Any]] = {
     "max_tiff_frames": ("9", ["--max-tiff-frames", "10"], 9, 10),
     "conversion_cpu_seconds": ("1.5", ["--conversion-cpu-seconds", "2.5"], 1.5, 2.5),
     "conversion_memory_mib": ("512", ["--conversion-memory-mib", "1024"], 512, 1024),
+    "smtp_url": (
+        "smtp://env.example.com",
+        ["--smtp-url", "smtps://user:pw@flag.example.com:2465"],
+        SecretStr("smtp://env.example.com"),
+        SecretStr("smtps://user:pw@flag.example.com:2465"),
+    ),
+    "smtp_listen_port": ("2525", ["--smtp-listen-port", "0"], 2525, 0),
+    "fax_output_format": ("tiff", ["--fax-output-format", "pdf"], "tiff", "pdf"),
+    "email_size_limit": ("0", ["--email-size-limit", "512"], 0, 512),
+    "email_fax_details": ("false", ["--email-fax-details"], False, True),
+    "outbox_size": ("10", ["--outbox-size", "20"], 10, 20),
     "cover_font": (
         str(FONTS / "Vera.ttf"),
         ["--cover-font", str(FONTS / "VeraBd.ttf")],
@@ -215,6 +227,11 @@ def test_invalid_value_is_one_clear_error_and_status_2(argv: list[str], env: dic
         (["--argon2-memory-kib", "4"], "--argon2-memory-kib: Input should be greater than or equal to 8"),
         (["--certfile", "cert.pem"], "--certfile and --keyfile go together"),
         (["--manual-clock=yes"], "argument --manual-clock"),
+        (["--smtp-url", "http://user:hunter2@mail"], "--smtp-url: expected smtp://[USER[:PASSWORD]@]HOST[:PORT]"),
+        (["--smtp-url", "smtp://mail?tls=1"], "--smtp-url: unknown option 'tls' (only starttls=true|false)"),
+        (["--smtp-url", "smtp://mail:99999"], "--smtp-url: the port must be a number from 1 to 65535"),
+        (["--smtp-url", "smtps://mail?starttls=true"], "--smtp-url: smtps:// is TLS from the start"),
+        (["--fax-output-format", "gif"], "argument --fax-output-format: invalid choice: 'gif'"),
         (["--no-such-flag"], "unrecognized arguments: --no-such-flag"),
     ],
 )
@@ -224,4 +241,6 @@ def test_invalid_flags_exit_2_naming_the_flag(argv: list[str], expected: str, ca
     except SystemExit as exc:  # argparse's own errors
         status = exc.code
     assert status == 2
-    assert expected in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert expected in err
+    assert "hunter2" not in err  # a refused --smtp-url is never repeated: it may hold a password
