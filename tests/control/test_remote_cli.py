@@ -138,3 +138,25 @@ def test_the_url_and_token_come_from_the_environment_too(tmp_path: Path):
         assert ok("reset", env={"FFEMU_URL": guarded.base_url, "FFEMU_CONTROL_TOKEN": TOKEN}) == {"status": "reset"}
     finally:
         guarded.stop()
+
+
+def test_outbox_list_one_eml_flush_and_clear(box):
+    assert box._control("PUT", "/mail", json={"email_size_limit": 0})["email_size_limit"] == 0
+    box.inbound(pages=1, remote_id="SUPPLIER")
+    box.advance(600)
+    url = ("--url", box.base_url)
+    [mail] = ok("outbox", *url)["mails"]
+    assert (mail["kind"], mail["subject"]) == ("inbound", "Fax from SUPPLIER to Administrator")
+    assert ok("outbox", "--kind", "receipt", *url) == {"mails": []}
+    assert ok("outbox", "--id", str(mail["id"]), *url) == mail
+    raw = subprocess.run(
+        [sys.executable, "-m", "emulator", "outbox", "--id", str(mail["id"]), "--eml", *url],
+        capture_output=True,
+        timeout=60,
+    )
+    assert raw.returncode == 0 and raw.stdout.startswith(b"From: Administrator") and b"\r\n" in raw.stdout
+    assert len(raw.stdout) == mail["size"]
+    assert ok("outbox", "--flush", *url) == {"status": "flushed", "mails": 0, "delivering": False}
+    assert ok("outbox", "--clear", *url) == {"status": "cleared", "mails": 1}
+    done = run("outbox", "--eml", *url)
+    assert (done.returncode, done.stderr) == (2, "faxfinder-emulator: outbox --eml needs --id\n")
