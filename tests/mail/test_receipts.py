@@ -206,3 +206,17 @@ def test_snapshots_keep_the_mail_queue(client, fresh_client):
     assert fresh_client.post("/_emulator/state/import", json=snapshot).status_code == 200
     assert outbox(fresh_client) == outbox(client)
     assert message(fresh_client, 1).as_bytes() == message(client, 1).as_bytes()
+
+
+def test_a_live_view_can_follow_the_queue_by_its_events(fresh_client):
+    from emulator.events import MailChanged, MailQueued
+
+    client = fresh_client  # (a box of its own: the subscription dies with it)
+    seen: list[object] = []
+    client.box.bus.subscribe((MailQueued, MailChanged), seen.append)
+    send_and_finish(client, "218-555-1234", "always")
+    assert [type(e).__name__ for e in seen] == ["MailQueued"]  # queued with the entry's end, composed later
+    [mail] = outbox(client)
+    assert seen[1:] == [MailChanged(mail["id"], "held")]
+    client.delete("/_emulator/outbox")
+    assert seen[-1] == MailChanged(None, "cleared")
