@@ -132,15 +132,18 @@ class MailIntake:
         return reply
 
     def _user(self, address: str) -> User:
+        """The user whose address sent the mail; the T.37 settings' allowed_senders, when set, must name it too."""
         with self.box.work(write=False) as look:
             stmt = select(User).where(func.lower(User.email_address) == address.lower(), User.email_address != "")
             user = look.session.scalars(stmt.order_by(User.id)).first()
             if user is not None:
                 look.session.expunge(user)  # (a read unit ends with a rollback, which expires what it holds)
+            allowed = read_setting(look.session, "t37_settings")["allowed_senders"]
         if user is None or not address:
-            raise Refused(
-                550, f"5.7.1 {address or 'an unknown sender'} is not the e-mail address of a user of this box"
-            )
+            who = address or "an unknown sender"
+            raise Refused(550, f"5.7.1 {who} is not the e-mail address of a user of this box")
+        if not sender_allowed(address, allowed):
+            raise Refused(550, f"5.7.1 {address} is not among the T.37 settings' allowed senders")
         return user
 
     # -- scheduling -----------------------------------------------------------------------------------------------
@@ -237,6 +240,17 @@ class MailIntake:
                     "warnings": letter.warnings + [f"ignored option {option}" for option in address.ignored],
                 }
             )
+
+
+def sender_allowed(address: str, allowed: str) -> bool:
+    """``allowed``: addresses and domains (``example.com`` or ``@example.com``), separated by commas, semicolons or
+    spaces; empty: every user may send."""
+    rules = [rule.strip().lower() for rule in allowed.replace(";", ",").replace(" ", ",").split(",") if rule.strip()]
+    if not rules:
+        return True
+    address = address.lower()
+    domain = address.rpartition("@")[2]
+    return any(address == rule or domain == rule.lstrip("@") for rule in rules)
 
 
 def _attachment(blobs: Blobs, name: str, content_type: str, data: bytes) -> AttachmentIn:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,7 +14,7 @@ from emulator.db.work import Works
 from emulator.device.quota import DiskQuota
 from emulator.device.store import DocumentStore
 from emulator.events import MailChanged
-from emulator.mail.models import DELIVERED, FAILED, FINISHED, QUEUED, SENDING, Mail
+from emulator.mail.models import FAILED, FINISHED, QUEUED, SENDING, Mail
 from emulator.mail.options import MailOptions, read_options, write_options
 from emulator.wire.times import format_time
 
@@ -154,10 +153,3 @@ class Outbox:
         for mail_id in ids:
             self.store.mail(mail_id).unlink(missing_ok=True)
         self.quota.invalidate()  # counted again when next needed
-
-    def delivered(self) -> int:
-        with self.works(write=False) as look:
-            return look.session.scalar(select(func.count(Mail.id)).where(Mail.state == DELIVERED)) or 0
-
-    def path(self, mail_id: int) -> Path:
-        return self.store.mail(mail_id)

@@ -195,3 +195,13 @@ def test_a_whole_mail_of_ones_own_with_an_html_alternative(box):
     assert entry(box)["cover_page/comments"] == "Plain comments"
     [journal] = box.journal(method="SMTP")
     assert journal["warnings"] == ["an HTML text part was ignored (only text/plain becomes comments)"]
+
+
+def test_the_t37_allowed_senders_narrow_who_may_send(box):
+    body = "<t37_settings><allowed_senders>boss@example.com, @partner.example</allowed_senders></t37_settings>"
+    assert httpx.put(f"{box.url}/t37_settings", content=body, auth=box.auth).status_code == 200
+    refused = send(box, "FAX=5551234@box")
+    assert refused.code == 550 and "not among the T.37 settings' allowed senders" in refused.message
+    body = "<t37_settings><allowed_senders>example.com</allowed_senders></t37_settings>"
+    assert httpx.put(f"{box.url}/t37_settings", content=body, auth=box.auth).status_code == 200
+    assert send(box, "FAX=5551234@box").code == 250
