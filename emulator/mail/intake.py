@@ -154,13 +154,16 @@ class MailIntake:
         caller = Caller(id=user.id, username=user.username, is_admin=user.is_admin)
         blobs = Blobs(box.store.incoming_file)
         try:
+            with box.work(write=False) as look:
+                default_cover = read_setting(look.session, "t37_settings")["default_cover_page_name"]
+            # The documents are written out before the queue's lock is taken, as POST /ofax decodes them.
+            requests = [self._request(user, letter, a, blobs, default_cover) for a in addresses]
+            for request in requests:
+                service.check_request(request, intake)
+                service.check_contents(request)
+            keys = {}
             with box.work() as work:
-                default_cover = read_setting(work.session, "t37_settings")["default_cover_page_name"]
-                requests = [self._request(user, letter, a, blobs, default_cover) for a in addresses]
-                keys = {}
                 for address, request in zip(addresses, requests, strict=True):
-                    service.check_request(request, intake)
-                    service.check_contents(request)
                     entries = service.schedule_fax(work, caller, request, intake, box.clock.now, agent=AGENT)
                     keys[address.address] = f"{entries[0].fax_id:08X}"
             return keys
