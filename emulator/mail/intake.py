@@ -106,6 +106,8 @@ class MailIntake:
             raise Refused(553, f"5.1.3 {exc}") from None
         if parsed.cover_name is not None:
             parsed.cover_name = self._cover_name(parsed.cover_name)
+        if parsed.ignored and self.box.settings.strict:  # what the box would ignore is refused under --strict
+            raise Refused(553, f"5.1.3 unknown option {parsed.ignored[0]} (--strict)")
         return parsed
 
     def _cover_name(self, name: str) -> str:
@@ -122,6 +124,8 @@ class MailIntake:
         addresses = [self.check_address(address) for address in recipients]
         user, reply, error, keys = None, "", None, {}
         try:
+            if letter.warnings and self.box.settings.strict:
+                raise Refused(554, f"5.6.0 {letter.warnings[0]} (--strict)")
             user = self._user(letter.sender)
             keys = self._schedule(user, letter, addresses)
             shown = ", ".join(keys.values())

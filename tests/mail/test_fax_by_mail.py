@@ -205,3 +205,21 @@ def test_the_t37_allowed_senders_narrow_who_may_send(box):
     body = "<t37_settings><allowed_senders>example.com</allowed_senders></t37_settings>"
     assert httpx.put(f"{box.url}/t37_settings", content=body, auth=box.auth).status_code == 200
     assert send(box, "FAX=5551234@box").code == 250
+
+
+def test_strict_refuses_what_the_box_would_ignore(tmp_path):
+    from emulator.testing.server import EmulatorServer
+
+    server = EmulatorServer(tmp_path / "strict", strict=True)
+    server.start()
+    box = server.handle()
+    try:
+        body = f"<user><email_address>{ME}</email_address></user>"
+        xml = {"content-type": "application/xml"}  # (strict: as the guide sends it)
+        assert httpx.put(f"{box.url}/users/admin", content=body, auth=box.auth, headers=xml).status_code == 200
+        refused = send(box, "FAX=5551234/COLOUR=blue@box")
+        assert refused.code == 553 and refused.message == "5.1.3 unknown option COLOUR=blue (--strict)"
+        assert send(box, "FAX=5551234@box").code == 250
+    finally:
+        box.close()
+        server.stop()
