@@ -201,7 +201,7 @@ class MailIntake:
         return ScheduleFax(
             cover={"enabled": enabled, "url": name, "subject": letter.subject[:255], "comments": comments},
             sender={},
-            sender_given=False,
+            sender_unnamed=False,
             recipients=[{**recipient, "subaddress": address.subaddress}],
             attachments=[_attachment(blobs, *document) for document in documents],
             options=options,
