@@ -29,7 +29,10 @@ MAX_LINES = 24
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="FFEMU_", extra="forbid", validate_default=True)
+    # hide_input_in_errors: a refused value is never repeated in an error's text (--smtp-url may hold a password).
+    model_config = SettingsConfigDict(
+        env_prefix="FFEMU_", extra="forbid", validate_default=True, hide_input_in_errors=True
+    )
 
     host: str = Field("127.0.0.1", description="Address to listen on.")
     port: int = Field(8080, ge=0, le=65535, description="HTTP port (0 picks a free port).")

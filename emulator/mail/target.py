@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
 SCHEMES = {"smtp": 25, "smtps": 465}
 TRUE, FALSE = ("true", "1", "yes"), ("false", "0", "no")
+HOST = re.compile(r"[A-Za-z0-9._-]+|[0-9A-Fa-f:.]+")  # a name, an IPv4 address, or an IPv6 one (its brackets off)
 
 
 class BadSmtpUrl(ValueError):
@@ -30,16 +32,26 @@ class SmtpTarget:
         return f"{'smtps' if self.tls else 'smtp'}://{user}{self.host}:{self.port}{query}"
 
 
-def parse_smtp_url(text: str) -> SmtpTarget:
-    parts = urlsplit(text.strip())
+def _split(text: str) -> tuple[SplitResult, str, int]:
+    """The URL's parts, its host and its port. urllib's own errors repeat what they read, so they are replaced."""
+    try:
+        parts = urlsplit(text.strip())
+        host, given_port = parts.hostname, parts.port
+    except ValueError as exc:
+        if "port" in str(exc).lower():
+            raise BadSmtpUrl("the port must be a number from 1 to 65535") from None
+        raise BadSmtpUrl("not a URL (unbalanced brackets?): expected smtp://[USER[:PASSWORD]@]HOST[:PORT]") from None
     if parts.scheme not in SCHEMES:
         raise BadSmtpUrl("expected smtp://[USER[:PASSWORD]@]HOST[:PORT] or smtps://…")
-    try:
-        port = parts.port or SCHEMES[parts.scheme]
-    except ValueError:
-        raise BadSmtpUrl("the port must be a number from 1 to 65535") from None
-    if not parts.hostname:
+    if not host:
         raise BadSmtpUrl("a host is required, as in smtp://mail.example.com:25")
+    if not HOST.fullmatch(host):
+        raise BadSmtpUrl("the host may hold letters, digits, '.', '-' and '_' only (or be an IP address)")
+    return parts, host, given_port or SCHEMES[parts.scheme]
+
+
+def parse_smtp_url(text: str) -> SmtpTarget:
+    parts, host, port = _split(text)
     if parts.path not in ("", "/") or parts.fragment:
         raise BadSmtpUrl("nothing may follow the host and port but ?starttls=true|false")
     starttls = None
@@ -52,7 +64,7 @@ def parse_smtp_url(text: str) -> SmtpTarget:
     if parts.scheme == "smtps" and starttls:
         raise BadSmtpUrl("smtps:// is TLS from the start: starttls=true does not apply")
     return SmtpTarget(
-        host=parts.hostname,
+        host=host,
         port=port,
         tls=parts.scheme == "smtps",
         starttls=False if parts.scheme == "smtps" else starttls,
