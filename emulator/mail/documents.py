@@ -1,10 +1,12 @@
-"""The files a mail carries: a fax as PDF or as TIFF (Group 4, 204x196 dpi, as fax machines write it), split by
-pages into files within a size limit. Run in a conversion worker (emulator.documents.worker), within its budgets:
-the pages are the box's own copies, but their sender chose how large they are."""
+"""The files a mail carries: a fax as PDF or as TIFF (TIFF-F as fax machines write it: Group 4, 204x196 dpi, 1728
+pixels across, WhiteIsZero), split by pages into files within a size limit. Run in a conversion worker
+(emulator.documents.worker), within its budgets: the pages are the box's own copies, but their sender chose how large
+they are."""
 
 from __future__ import annotations
 
 import io
+import struct
 from pathlib import Path
 
 from pypdf import PdfReader, PdfWriter
@@ -13,6 +15,8 @@ from emulator.documents.errors import ConversionError, reraise_as_conversion_err
 from emulator.documents.limits import Limits, TooManyPages
 
 FAX_DPI = (204, 196)  # fine resolution of a fax (T.4)
+FAX_WIDTH = 1728  # pixels across every page of a fax (T.4), whatever the page's own width
+PHOTOMETRIC = 262  # the TIFF tag PhotometricInterpretation
 
 
 def fax_files(src: Path, fmt: str, limit: int, prefix: Path, *, limits: Limits) -> list[tuple[Path, int, int]]:
@@ -77,26 +81,28 @@ def _pdf_files(
 
 
 def _tiff_page(src: Path, index: int, limits: Limits) -> bytes:
-    """One page rendered as a bilevel Group 4 TIFF frame at fax resolution."""
+    """One page rendered as a bilevel Group 4 TIFF frame at fax resolution, 1728 pixels across."""
     import pypdfium2 as pdfium
-    from PIL import Image
+    from PIL import Image, ImageChops
 
     with reraise_as_conversion_error("not a valid PDF"):
         document = pdfium.PdfDocument(str(src))
         try:
             page = document[index]
             width, height = page.get_size()  # points
-            pixels = (width * FAX_DPI[0] / 72) * (height * FAX_DPI[1] / 72)
-            if pixels > limits.page_pixels:
+            size = (FAX_WIDTH, max(1, round(height * FAX_DPI[1] / 72)))
+            if size[0] * size[1] > limits.page_pixels:
                 raise ConversionError(f"page {index + 1} is too large (more than {limits.page_pixels:,} pixels)")
-            bitmap = page.render(scale=FAX_DPI[0] / 72, grayscale=True)
+            bitmap = page.render(scale=FAX_WIDTH / width, grayscale=True)
             image = bitmap.to_pil()
         finally:
             document.close()
-        image = image.resize((image.width, max(1, round(height * FAX_DPI[1] / 72))))
+        image = image.resize(size)
         bilevel = image.convert("L").point(lambda v: 255 if v > 160 else 0).convert("1", dither=Image.Dither.NONE)
+        # Saved as BlackIsZero with its pixels inverted, then labelled WhiteIsZero (_white_is_zero): Pillow's own
+        # WhiteIsZero path inverts pixel by pixel in Python (half a second a page) and loses the page on the way.
         out = io.BytesIO()
-        bilevel.save(out, format="TIFF", compression="group4", dpi=FAX_DPI)
+        ImageChops.invert(bilevel).save(out, format="TIFF", compression="group4", dpi=FAX_DPI)
         return out.getvalue()
 
 
@@ -104,5 +110,24 @@ def _tiff(frames: list[bytes], target: Path) -> Path:
     from PIL import Image
 
     images = [Image.open(io.BytesIO(frame)) for frame in frames]
-    images[0].save(target, format="TIFF", save_all=True, append_images=images[1:], compression="group4", dpi=FAX_DPI)
+    out = io.BytesIO()
+    images[0].save(out, format="TIFF", save_all=True, append_images=images[1:], compression="group4", dpi=FAX_DPI)
+    target.write_bytes(_white_is_zero(out.getvalue()))
     return target
+
+
+def _white_is_zero(data: bytes) -> bytes:
+    """The TIFF ``data`` (little-endian, as Pillow writes it) with every frame's PhotometricInterpretation set to 0,
+    WhiteIsZero, the value TIFF-F (RFC 3949's profile S) expects."""
+    out = bytearray(data)
+    if out[:4] != b"II*\x00":
+        raise ConversionError("unexpected TIFF byte order")
+    (offset,) = struct.unpack_from("<I", out, 4)
+    while offset:
+        (count,) = struct.unpack_from("<H", out, offset)
+        for entry in range(offset + 2, offset + 2 + 12 * count, 12):
+            tag, kind = struct.unpack_from("<HH", out, entry)
+            if tag == PHOTOMETRIC and kind == 3:  # SHORT, its value held in the entry itself
+                struct.pack_into("<H", out, entry + 8, 0)
+        (offset,) = struct.unpack_from("<I", out, offset + 2 + 12 * count)
+    return bytes(out)

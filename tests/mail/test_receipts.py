@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import email
 import email.policy
-import io
 
 import pytest
-from PIL import Image
 
 from tests.conftest import FFClient, box_state, make_box
 from tests.ffws.clients import (
@@ -22,6 +20,7 @@ from tests.ffws.clients import (
     schedule,
     schedule_body,
 )
+from tests.mail.fax_tiff import check_fax_tiff
 
 SENDER = "sender@example.com"
 
@@ -129,9 +128,7 @@ def test_tiff_attachment_has_one_fax_page_per_page(client, kind):
     [mail] = outbox(client)
     [attached] = list(message(client, mail["id"]).iter_attachments())
     assert attached.get_content_type() == "image/tiff"
-    image = Image.open(io.BytesIO(attached.get_content()))
-    assert image.n_frames == 3 and image.mode == "1" and image.info["compression"] == "group4"
-    assert tuple(round(d) for d in image.info["dpi"]) == (204, 196)
+    check_fax_tiff(attached.get_content(), frames=3)
 
 
 def test_a_sender_without_an_address_gets_a_failed_mail_that_says_why(client):
