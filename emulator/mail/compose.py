@@ -2,7 +2,8 @@
 (RFC 5322, built with the standard library's ``email`` package).
 
 A message is the same bytes for the same queue: its Date is the emulated time it was queued, its Message-ID and
-MIME boundaries come from its number, never from the wall clock or a random source."""
+MIME boundaries come from its number (and its Message-ID from a hash of its content too), never from the wall clock or
+a random source."""
 
 from __future__ import annotations
 
@@ -111,22 +112,6 @@ def write_message(
 ) -> Written:
     """A message From the administrator To the recipient (no To when there is no address). ``ident`` (the mail's
     number, and part) makes its Message-ID and MIME boundaries."""
-    message = EmailMessage(policy=SMTP)
-    message["From"] = formataddr(sender)
-    if to[1]:
-        message["To"] = formataddr(to)
-    message["Subject"] = draft.subject
-    message["Date"] = format_datetime(created.replace(tzinfo=UTC).astimezone(zone))
-    message["Message-ID"] = f"<{created:%Y%m%d%H%M%S}.{ident}@{DOMAIN}>"
-    message.set_content(draft.text)
-    for attached in draft.attachments:
-        maintype, _, subtype = attached.content_type.partition("/")
-        message.add_attachment(attached.data, maintype=maintype, subtype=subtype, filename=attached.filename)
-    for part in message.iter_parts():
-        del part["MIME-Version"]  # (the email package repeats it in parts; only the message needs it)
-    _fix_boundaries(message, ident)
-    data = message.as_bytes(policy=SMTP)
-    headers = [(name, str(value)) for name, value in message.items()]
     listed = [
         {
             "filename": a.filename,
@@ -136,7 +121,34 @@ def write_message(
         }
         for a in draft.attachments
     ]
+    message = EmailMessage(policy=SMTP)
+    message["From"] = formataddr(sender)
+    if to[1]:
+        message["To"] = formataddr(to)
+    message["Subject"] = draft.subject
+    message["Date"] = format_datetime(created.replace(tzinfo=UTC).astimezone(zone))
+    message["Message-ID"] = f"<{created:%Y%m%d%H%M%S}.{ident}.{_digest(sender, to, draft, listed)}@{DOMAIN}>"
+    message.set_content(draft.text)
+    for attached in draft.attachments:
+        maintype, _, subtype = attached.content_type.partition("/")
+        message.add_attachment(attached.data, maintype=maintype, subtype=subtype, filename=attached.filename)
+    for part in message.iter_parts():
+        del part["MIME-Version"]  # (the email package repeats it in parts; only the message needs it)
+    _fix_boundaries(message, ident)
+    data = message.as_bytes(policy=SMTP)
+    headers = [(name, str(value)) for name, value in message.items()]
     return Written(data, headers, draft.text, listed)
+
+
+def _digest(sender: tuple[str, str], to: tuple[str, str], draft: Draft, listed: list[dict[str, Any]]) -> str:
+    """A hash of what the mail says: after a reset the numbers and the manual clock start over, and a mail of other
+    content must not repeat a Message-ID a server has seen (the same content may: it is the same message)."""
+    digest = hashlib.sha256()
+    for value in (*sender, *to, draft.subject, draft.text):
+        digest.update(value.encode("utf-8", "surrogatepass") + b"\0")
+    for attached in listed:
+        digest.update(f"{attached['filename']}\0{attached['sha256']}\0".encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()[:16]
 
 
 def _fix_boundaries(message: EmailMessage, ident: str) -> None:

@@ -217,3 +217,20 @@ def test_a_live_view_can_follow_the_queue_by_its_events(fresh_client):
     assert seen[1:] == [MailChanged(mail["id"], "held")]
     client.delete("/_emulator/outbox")
     assert seen[-1] == MailChanged(None, "cleared")
+
+
+def message_id(mail: dict) -> str:
+    return next(header["value"] for header in mail["headers"] if header["name"] == "Message-ID")
+
+
+def test_message_ids_differ_across_resets_for_other_mails(client):
+    """A reset numbers mails from 1 again and the manual clock starts over: a mail of other content must not take
+    the Message-ID of the one before (servers drop a Message-ID they have seen)."""
+    send_and_finish(client, "218-555-1234", "always")
+    [first] = outbox(client)
+    assert client.post("/_emulator/reset").status_code == 200
+    send_and_finish(client, "218-555-0001", "always")
+    [second] = outbox(client)
+    assert first["id"] == second["id"] and first["subject"] != second["subject"]
+    assert message_id(first) != message_id(second)
+    assert message_id(first).endswith("@faxfinder>") and f".{first['id']}." in message_id(first)
