@@ -36,6 +36,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("emulator.mail")
 FAX_FILES = "emulator.mail.documents:fax_files"
+BASE64_BYTES, BASE64_LINE = 57, 78  # the email package's base64: 57 bytes a line of 76 characters and CRLF
+MAX_PARTS = 9999  # (more than a fax's pages: the longest part number a subject or a Message-ID may hold)
+SPLIT_MARGIN = 2 * BASE64_LINE  # what the estimate cannot know: a longer part number or file name, the last line
 
 
 @dataclass
@@ -181,28 +184,39 @@ class Composer:
         facts, options = job.facts, job.options
         log_file = compose.modem_log(self.templates, facts, self.lines) if facts["result"] == "partial" else None
         stem, note = f"fax{facts['inbound_id']}_{facts['end_stamp']}", ""
-        files: list[Attachment] = []
+
+        def drafts(files: list[Attachment], note: str = "") -> list[Draft]:
+            name = job.recipient[0] or job.recipient[1]
+            details = options.email_fax_details
+            return compose.inbound_drafts(self.templates, facts, name, files, details=details, note=note,
+                                          modem_log=log_file)  # fmt: skip
+
         if job.document is None:
-            note = "The fax's pages are no longer stored."
-        else:
-            formats = [options.fax_output_format] + (["pdf"] if options.fax_output_format == "tiff" else [])
-            for fmt in formats:
-                try:
-                    found = self._files(job.document, fmt, options.size_limit_bytes)
-                except ConversionError as exc:
-                    note = f"The fax could not be written as {fmt.upper()}: {exc}."
-                    continue
-                files = [self._fax_file(stem, fmt, n, len(found), data) for n, (data, _f, _l) in enumerate(found, 1)]
-                break
-        return compose.inbound_drafts(
-            self.templates,
-            facts,
-            job.recipient[0] or job.recipient[1],
-            files,
-            details=options.email_fax_details,
-            note=note,
-            modem_log=log_file,
-        )
+            return drafts([], "The fax's pages are no longer stored.")
+        formats = [options.fax_output_format] + (["pdf"] if options.fax_output_format == "tiff" else [])
+        for fmt in formats:
+            budget = self._file_budget(job, drafts, stem, fmt)
+            try:
+                found = self._files(job.document, fmt, budget)
+            except ConversionError as exc:
+                note = f"The fax could not be written as {fmt.upper()}: {exc}."
+                continue
+            return drafts([self._fax_file(stem, fmt, n, len(found), data) for n, (data, _f, _l) in enumerate(found, 1)])
+        return drafts([], note)
+
+    def _file_budget(self, job: Job, drafts: Callable[[list[Attachment]], list[Draft]], stem: str, fmt: str) -> int:
+        """Bytes of the fax's file one mail may carry for the whole mail (headers, text, modem log, the file in
+        base64) to stay within the Email Size Limit, as a server's maximum message size counts it; 0: no limit."""
+        from emulator.mail import compose
+
+        limit = job.options.size_limit_bytes
+        if not limit:
+            return 0
+        empty = drafts([self._fax_file(stem, fmt, n, 2, b"") for n in (1, 2)])[0]  # (the first part: the modem log)
+        ident = f"{job.mail_id}.{MAX_PARTS}"
+        bare = compose.write_message(ident, job.created, self.zone, job.sender, job.recipient, empty)
+        room = limit - len(bare.data) - SPLIT_MARGIN
+        return max(1, room // BASE64_LINE * BASE64_BYTES)  # (1: every page alone)
 
     @staticmethod
     def _fax_file(stem: str, fmt: str, number: int, count: int, data: bytes) -> Attachment:
