@@ -136,7 +136,7 @@ class Box:
             self.clock.set(remembered.now)  # a restart never moves emulated time backwards
         self.store.clear_incoming()
         self.queue.recover(self.clock.now())
-        self.mail.outbox.recover(self.clock.now())
+        self.mail.recover()
         self.started_at = self.clock.now()  # uptime counts from this start, after the remembered time
         self.ready = True
 

@@ -27,7 +27,7 @@ from emulator.documents import ConversionError, worker
 from emulator.documents.limits import Limits
 from emulator.events import MailChanged, MailQueued
 from emulator.mail.enqueue import first_admin
-from emulator.mail.models import COMPOSING, FAILED, HELD, INBOUND, QUEUED, Mail
+from emulator.mail.models import COMPOSING, FAILED, HELD, INBOUND, QUEUED, Mail, mail_if
 from emulator.mail.options import MailOptions, read_options
 from emulator.mail.templates import Templates
 
@@ -243,14 +243,15 @@ class Composer:
     def _install(self, job: Job, epoch: int, written: list[Written], scratch: list[Path]) -> int:
         with self.works() as work:
             session = work.session
-            mail = session.get(Mail, job.mail_id)
-            if self.works.epoch != epoch or mail is None or mail.state != COMPOSING:
+            mail = mail_if(self.works, session, job.mail_id, epoch, COMPOSING)
+            if mail is None:
                 return 0
             rows = [mail] + [_copy(mail) for _ in written[1:]]
             session.add_all(rows[1:])
             session.flush()
             for part, (row, message, path) in enumerate(zip(rows, written, scratch, strict=True), start=1):
                 self._place(work, row, message, path)
+                row.sender = job.sender[1]
                 row.part, row.parts = part, len(rows)
                 self._start(row)
                 work.emit(MailChanged(row.id, row.state))
@@ -278,8 +279,8 @@ class Composer:
 
     def _give_up(self, mail_id: int, epoch: int, error: str) -> int:
         with self.works() as work:
-            mail = work.session.get(Mail, mail_id)
-            if self.works.epoch != epoch or mail is None or mail.state != COMPOSING:
+            mail = mail_if(self.works, work.session, mail_id, epoch, COMPOSING)
+            if mail is None:
                 return 0
             mail.state, mail.last_error = FAILED, error
             work.emit(MailChanged(mail.id, mail.state))

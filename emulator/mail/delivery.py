@@ -9,10 +9,8 @@ only ever given to the client library."""
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from datetime import timedelta
-from email.utils import getaddresses
 
 import aiosmtplib
 from sqlalchemy import select
@@ -21,7 +19,7 @@ from emulator.clock import Clock
 from emulator.db.work import Works
 from emulator.device.store import DocumentStore
 from emulator.events import MailChanged
-from emulator.mail.models import DELIVERED, FAILED, QUEUED, SENDING, Mail
+from emulator.mail.models import DELIVERED, FAILED, QUEUED, SENDING, Mail, mail_if
 from emulator.mail.target import SmtpTarget
 
 log = logging.getLogger("emulator.mail")
@@ -46,14 +44,17 @@ class Delivery:
             return list(look.session.scalars(stmt))
 
     async def deliver_due(self) -> int:
-        """Try every mail due now, one after the other; how many were delivered."""
+        """Try every mail due now, one after the other; how many were delivered. A reset or an import meanwhile
+        voids the rest of the list (its numbers may name the new state's mails)."""
+        epoch = self.works.epoch
         delivered = 0
         for mail_id in await asyncio.to_thread(self.due):
-            delivered += await self.deliver(mail_id)
+            if self.works.epoch != epoch:
+                break
+            delivered += await self.deliver(mail_id, epoch)
         return delivered
 
-    async def deliver(self, mail_id: int) -> int:
-        epoch = self.works.epoch
+    async def deliver(self, mail_id: int, epoch: int) -> int:
         claimed = await asyncio.to_thread(self._claim, mail_id, epoch)
         if claimed is None:
             return 0
@@ -66,8 +67,8 @@ class Delivery:
             log.info("mail %s not delivered to %s: %s", mail_id, self.target.shown, error)
         else:
             state, error = DELIVERED, ""
-        await asyncio.to_thread(self._finish, mail_id, epoch, state, error)
-        return int(state == DELIVERED)
+        finished = await asyncio.to_thread(self._finish, mail_id, epoch, state, error)
+        return int(finished and state == DELIVERED)
 
     async def _send(self, data: bytes, sender: str, recipient: str) -> None:
         target = self.target
@@ -86,20 +87,22 @@ class Delivery:
         )
 
     def _claim(self, mail_id: int, epoch: int) -> tuple[str, str] | None:
-        """The mail marked as being sent (one try more): its envelope sender and recipient."""
+        """The mail marked as being sent (one try more), if it is still due: its envelope sender and recipient."""
         with self.works() as work:
-            mail = work.session.get(Mail, mail_id)
-            if self.works.epoch != epoch or mail is None or mail.state != QUEUED:
+            mail = mail_if(self.works, work.session, mail_id, epoch, QUEUED)
+            now = self.clock.now()
+            if mail is None or mail.next_attempt_at is None or mail.next_attempt_at > now:
                 return None
-            mail.state, mail.attempts, mail.last_attempt_at = SENDING, mail.attempts + 1, self.clock.now()
+            mail.state, mail.attempts, mail.last_attempt_at = SENDING, mail.attempts + 1, now
             work.emit(MailChanged(mail.id, mail.state, mail.attempts))
-            return _sender_of(mail.headers), mail.recipient
+            return mail.sender, mail.recipient
 
-    def _finish(self, mail_id: int, epoch: int, state: str, error: str) -> None:
+    def _finish(self, mail_id: int, epoch: int, state: str, error: str) -> bool:
+        """The try's end recorded; False when the mail is no longer the one tried (emptied, reset or imported)."""
         with self.works() as work:
-            mail = work.session.get(Mail, mail_id)
-            if self.works.epoch != epoch or mail is None or mail.state != SENDING:
-                return  # emptied, reset or imported meanwhile
+            mail = mail_if(self.works, work.session, mail_id, epoch, SENDING)
+            if mail is None:
+                return False
             now = self.clock.now()
             mail.state, mail.last_error = state, error
             if state == DELIVERED:
@@ -107,12 +110,7 @@ class Delivery:
             elif state == QUEUED:
                 mail.next_attempt_at = now + timedelta(seconds=backoff(mail.attempts))
             work.emit(MailChanged(mail.id, mail.state, mail.attempts))
-
-
-def _sender_of(headers: str) -> str:
-    found = [address for name, value in json.loads(headers) if name.lower() == "from" for address in [value]]
-    addresses = getaddresses(found[:1])
-    return addresses[0][1] if addresses else ""
+        return True
 
 
 def _judged(exc: Exception) -> tuple[str, str]:

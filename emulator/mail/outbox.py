@@ -1,5 +1,6 @@
 """The mail queue as the control plane sees it: listing, one mail, clearing, flushing, the inbound-mail options;
-and its upkeep (a crash's half-sent mails tried again, the oldest finished mails forgotten past --outbox-size)."""
+and its upkeep (after a start or an import no mail is left where nothing moves it, the oldest finished mails are
+forgotten past --outbox-size)."""
 
 from __future__ import annotations
 
@@ -9,19 +10,28 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
 
 from emulator.db.work import Works
 from emulator.device.quota import DiskQuota
 from emulator.device.store import DocumentStore
 from emulator.events import MailChanged
-from emulator.mail.models import FAILED, FINISHED, QUEUED, SENDING, Mail
+from emulator.mail.models import FAILED, FINISHED, HELD, QUEUED, SENDING, Mail
 from emulator.mail.options import MailOptions, read_options, write_options
 from emulator.wire.times import format_time
 
 
 class Outbox:
     def __init__(
-        self, works: Works, store: DocumentStore, quota: DiskQuota, zone: ZoneInfo, defaults: MailOptions, size: int
+        self,
+        works: Works,
+        store: DocumentStore,
+        quota: DiskQuota,
+        zone: ZoneInfo,
+        defaults: MailOptions,
+        size: int,
+        *,
+        delivers: bool,
     ) -> None:
         self.works = works
         self.store = store
@@ -29,6 +39,7 @@ class Outbox:
         self.zone = zone
         self.defaults = defaults
         self.size = size
+        self.delivers = delivers  # an SMTP server is configured (--smtp-url)
 
     # -- the inbound-mail options -------------------------------------------------------------------------------
     def options(self) -> MailOptions:
@@ -114,26 +125,34 @@ class Outbox:
         return len(ids)
 
     def flush(self, now: datetime) -> int:
-        """Every mail waiting for its next try is due now, and every mail a server refused is queued again (the
-        server's settings may have been fixed since): how many."""
+        """Every mail waiting for its next try is due now, and every mail held or refused by a server is queued
+        again (the server's settings may have been fixed since): how many. Nothing where no server is configured."""
+        if not self.delivers:
+            return 0
         with self.works() as work:
-            stmt = select(Mail).where(
-                (Mail.state == QUEUED) | ((Mail.state == FAILED) & (Mail.attempts > 0) & (Mail.recipient != ""))
-            )
+            refused = (Mail.state == FAILED) & (Mail.attempts > 0)
+            waiting = Mail.state.in_((QUEUED, HELD)) | refused
+            stmt = select(Mail).where(waiting, Mail.recipient != "")
             mails = list(work.session.scalars(stmt))
             for mail in mails:
                 mail.state, mail.next_attempt_at = QUEUED, now
                 work.emit(MailChanged(mail.id, mail.state, mail.attempts))
         return len(mails)
 
-    def recover(self, now: datetime) -> int:
-        """After a crash: a mail that was being sent is tried again (the server may have it already: at least
-        once, never lost)."""
-        with self.works() as work:
-            result = work.session.execute(
-                update(Mail).where(Mail.state == SENDING).values(state=QUEUED, next_attempt_at=now)
+    def unstick(self, session: Session) -> int:
+        """After a start or a replaced state (a crash, a restart with other settings, a snapshot's import), every
+        mail where something will move it: one being sent is tried again (the server may have it already: at least
+        once, never lost); with a server, held mails are queued; without one, queued mails are held. How many moved.
+        A mail keeps its time of next try (long past for a held one: it is due at once)."""
+        if self.delivers:
+            stmt = (
+                update(Mail)
+                .where((Mail.state == SENDING) | ((Mail.state == HELD) & (Mail.recipient != "")))
+                .values(state=QUEUED, next_attempt_at=func.coalesce(Mail.next_attempt_at, Mail.created))
             )
-        return result.rowcount or 0
+        else:
+            stmt = update(Mail).where(Mail.state.in_((SENDING, QUEUED))).values(state=HELD)
+        return session.execute(stmt).rowcount or 0
 
     def prune(self) -> int:
         """Past --outbox-size mails, the oldest finished ones (delivered, held, failed) are forgotten."""

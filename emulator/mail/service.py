@@ -9,6 +9,7 @@ import logging
 import socket
 from typing import TYPE_CHECKING
 
+from emulator.device.quota import disk_full
 from emulator.device.runner import Waker
 from emulator.events import ClockChanged, EntryStateChanged, EventBus, MailQueued, ReceptionEnded, StateReplaced
 from emulator.mail.composer import Composer
@@ -19,6 +20,7 @@ from emulator.mail.templates import Templates
 
 if TYPE_CHECKING:
     from emulator.box import Box
+    from emulator.db.work import UnitOfWork
     from emulator.mail.delivery import Delivery
     from emulator.mail.listener import Listener
 
@@ -31,7 +33,10 @@ class MailQueue:
         self.box = box
         self.target = settings.smtp_target
         defaults = MailOptions(settings.fax_output_format, settings.email_size_limit, settings.email_fax_details)
-        self.outbox = Outbox(box.works, box.store, box.quota, box.zone, defaults, settings.outbox_size)
+        delivers = self.target is not None
+        self.outbox = Outbox(
+            box.works, box.store, box.quota, box.zone, defaults, settings.outbox_size, delivers=delivers
+        )
         self.composer = Composer(
             box.works,
             box.store,
@@ -42,7 +47,7 @@ class MailQueue:
             settings.line_count,
             settings.conversion_limits,
             defaults,
-            delivers=lambda: self.target is not None,
+            delivers=lambda: delivers,
         )
         self.delivery: Delivery | None = None
         if self.target is not None:
@@ -57,7 +62,19 @@ class MailQueue:
     def subscribe(self, bus: EventBus) -> None:
         bus.subscribe_within(EntryStateChanged, self.enqueue.entry_changed)
         bus.subscribe_within(ReceptionEnded, self.enqueue.reception_ended)
+        bus.subscribe_within(StateReplaced, self._replaced)
         bus.subscribe((MailQueued, ClockChanged, StateReplaced), lambda _event: self.runner.nudge())
+
+    def _replaced(self, _event: StateReplaced, work: UnitOfWork) -> None:
+        """An imported mail is put where it can move in the import's own transaction: a try of the new state
+        begun after the commit is never undone."""
+        with work.session.begin_nested():
+            self.outbox.unstick(work.session)
+
+    def recover(self) -> int:
+        """At start: every mail where something will move it (with the settings of this start)."""
+        with self.box.works() as work:
+            return self.outbox.unstick(work.session)
 
     def settle(self) -> int:
         """Every queued mail composed (a listing shows them whole), the oldest finished ones past the size
@@ -114,6 +131,9 @@ class MailRunner(Waker):
                 await self._sleep(due)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # a mail that cannot be composed or tried now is tried again on the next turn
-                log.exception("mail queue step failed")
+            except Exception as exc:  # a mail that cannot be composed or tried now is tried again on the next turn
+                if disk_full(exc):  # (every turn until there is room: a line each, not a traceback)
+                    log.warning("mail queue step failed: the disk is full (%s); trying again", exc)
+                else:
+                    log.exception("mail queue step failed")
                 await self._sleep(None, idle=False)

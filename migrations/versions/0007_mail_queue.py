@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("inbound_id", sa.Integer(), nullable=True),
         sa.Column("recipient", sa.String(length=255), nullable=False),
         sa.Column("recipient_name", sa.String(length=255), nullable=False),
+        sa.Column("sender", sa.String(length=255), nullable=False),
         sa.Column("facts", sa.Text(), nullable=False),
         sa.Column("part", sa.Integer(), nullable=False),
         sa.Column("parts", sa.Integer(), nullable=False),
