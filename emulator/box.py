@@ -90,6 +90,9 @@ class Box:
         self.listening_ports: set[int] = set()  # the ports the server bound (told by the server; none in tests)
         self.tls_port: int | None = settings.tls_port or None  # the HTTPS port bound (told by the server)
         self.firmware = PROFILE_OF[settings.firmware]
+        # Device settings whose default follows the start-up settings (a field a client set keeps its value): fax
+        # by e-mail is on where the box listens for it.
+        self.setting_defaults = {"t37_settings": {"enabled": settings.smtp_listen_port is not None}}
         self.ready = False
         self._subscribe()
 

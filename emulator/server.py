@@ -118,7 +118,7 @@ def serve(settings: Settings) -> int:
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, _exit_cleanly)
-    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    _configure_logging(settings)
     warn_if_no_unicode_font(settings.cover_font)
     sockets: list[socket.socket] = []
     try:
@@ -130,31 +130,48 @@ def serve(settings: Settings) -> int:
             sock.close()
         print(f"faxfinder-emulator: {exc}", file=sys.stderr)
         return 1
-    app = create_app(settings)
-    app.state.box.mail.listen_socket = smtp  # served once the app starts
-    app.state.box.listening_ports = {sock.getsockname()[1] for sock in sockets}  # never fetched as an attachment
-    if tls is not None:
-        app.state.box.tls_port = sockets[1].getsockname()[1]  # links name it (--tls-port 0 picks one)
-    app.state.box.start()
+    app = _started_app(settings, sockets, smtp, tls is not None)
     # All that start-up built stays until exit: gc.freeze() takes it out of the collector's sight, so neither the
     # full collections while serving nor the ones while the interpreter shuts down walk it again (~0.5 s at exit).
     gc.freeze()
     gc.enable()
-    kind = "SIP channels" if settings.is_ip else "modems"
-    urls = [f"http://{settings.host}:{sockets[0].getsockname()[1]}/ffws/v1"]
     common = connection_options(settings)
     servers = [_Server(uvicorn.Config(app, **common))]
     if tls is not None:
-        urls.append(f"https://{settings.host}:{sockets[1].getsockname()[1]}/ffws/v1")
         # One app, one box, one state: the HTTPS server shares them and leaves the app's start and stop to the first.
         config = uvicorn.Config(app, lifespan="off", ssl_certfile=str(tls[0]), ssl_keyfile=str(tls[1]), **common)
         servers.append(_Server(config))
+    _announce(settings, sockets, smtp)
+    with asyncio.Runner(loop_factory=lambda: GuardedLoop(settings.header_timeout)) as runner:
+        runner.run(_serve_all(servers, sockets))
+    return 0
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    if settings.log_level != "debug":  # aiosmtpd's line for every SMTP connection and command
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
+
+
+def _started_app(settings: Settings, sockets: list[socket.socket], smtp: socket.socket | None, tls: bool) -> Any:
+    app = create_app(settings)
+    box = app.state.box
+    box.mail.listen_socket = smtp  # served once the app starts
+    box.listening_ports = {sock.getsockname()[1] for sock in sockets}  # never fetched as an attachment
+    if tls:
+        box.tls_port = sockets[1].getsockname()[1]  # links name it (--tls-port 0 picks one)
+    box.start()
+    return app
+
+
+def _announce(settings: Settings, sockets: list[socket.socket], smtp: socket.socket | None) -> None:
+    kind = "SIP channels" if settings.is_ip else "modems"
+    urls = [f"http://{settings.host}:{sockets[0].getsockname()[1]}/ffws/v1"]
+    if len(sockets) > 1:
+        urls.append(f"https://{settings.host}:{sockets[1].getsockname()[1]}/ffws/v1")
     if smtp is not None:
         urls.append(f"smtp://{settings.host}:{smtp.getsockname()[1]} (fax by e-mail)")
     print(f"faxfinder-emulator {settings.model} ({settings.line_count} {kind}) on {' and '.join(urls)}", flush=True)
     target = settings.smtp_target
     if target is not None:
         print(f"faxfinder-emulator: mail delivered to {target.shown}", flush=True)  # (never its password)
-    with asyncio.Runner(loop_factory=lambda: GuardedLoop(settings.header_timeout)) as runner:
-        runner.run(_serve_all(servers, sockets))
-    return 0

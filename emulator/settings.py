@@ -225,16 +225,16 @@ class Settings(BaseSettings):
     )
     fax_output_format: Literal["pdf", "tiff"] = Field(
         "pdf",
-        description="Fax Output Format: received faxes are mailed as PDF or as TIFF (Group 4, 204x196 dpi). What a "
-        "fresh box has; PUT /_emulator/mail changes it at run time.",
+        description="Fax Output Format: received faxes are mailed as PDF or as TIFF (TIFF-F: Group 4, 204x196 "
+        "dpi). What a fresh box has; PUT /_emulator/mail changes it at run time.",
     )
     email_size_limit: int = Field(
         10240,
         ge=0,
         le=1_048_576,
-        description="Email Size Limit in KB: a received fax whose file is larger is split by pages into several "
-        "mails, each file within it (a page larger than the limit goes alone); 0: no limit. What a fresh box has; "
-        "PUT /_emulator/mail changes it at run time.",
+        description="Email Size Limit in KB: a received fax whose mail would be larger is split by pages into "
+        "several mails, each within it, headers and base64 included (a page larger than the limit goes alone); 0: no "
+        "limit. What a fresh box has; PUT /_emulator/mail changes it at run time.",
     )
     email_fax_details: bool = Field(
         True,

@@ -106,10 +106,12 @@ def hash_plain_secret(stored: str, hash_password: Callable[[str], str]) -> str:
     return json.dumps({**value, "password": hash_password(password)}, sort_keys=True)
 
 
-def read_setting(session: Session, name: str) -> dict[str, Any]:
+def read_setting(session: Session, name: str, defaults: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A settings document: what was stored, else ``defaults`` (the box's own, from its start-up settings), else
+    the device's."""
     row = session.get(DeviceSetting, name)
     stored = json.loads(row.value) if row else {}
-    return {**DEFAULTS[name], **stored}
+    return {**DEFAULTS[name], **(defaults or {}), **stored}
 
 
 def write_setting(session: Session, name: str, value: dict[str, Any]) -> None:

@@ -21,7 +21,7 @@ from emulator.device.models import FaxEntry
 from emulator.device.outcomes import PAGE_SECONDS
 from emulator.device.store import entrykey_text, faxkey_text
 from emulator.events import EntryStateChanged, MailQueued, ReceptionEnded
-from emulator.ffws.users.models import User
+from emulator.ffws.users import service as users
 from emulator.mail.models import COMPOSING, INBOUND, RECEIPT, Mail
 from emulator.wire.times import format_time
 
@@ -150,10 +150,10 @@ def _destinations(session: Session, fax: InboundFax) -> list[tuple[str, str]]:
     """(address, name) of every recipient: the route's users (their own address; "" when they have none), then its
     e-mail destinations (no name: the address says who)."""
     names = [name for name in fax.recipient.split(",") if name]
-    users = {u.username: u for u in session.scalars(select(User).where(User.username.in_(names)))} if names else {}
+    named = users.users_named(session, names)
     found = []
     for name in names:
-        user = users.get(name)
+        user = named.get(name)
         if user is not None:
             found.append((user.email_address.strip(), user.name or user.username))
     found += [(address.strip(), "") for address in fax.emails.split(",") if address.strip()]
@@ -178,8 +178,7 @@ def _in_savepoint(work: Any, make: Callable[[Session], list[Mail]]) -> None:
 def first_admin(session: Session) -> tuple[str, str]:
     """(name, address) of the administrator, whom the box's mail comes from (the user admin, else the first
     administrator); an administrator without an address sends as faxfinder@localhost."""
-    stmt = select(User).where(User.is_admin.is_(True)).order_by(User.username != "admin", User.id).limit(1)
-    admin = session.scalars(stmt).first()
+    admin = users.first_admin(session)
     if admin is None:
         return "FaxFinder", DEFAULT_SENDER
     return admin.name or admin.username, admin.email_address.strip() or DEFAULT_SENDER

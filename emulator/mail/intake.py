@@ -1,105 +1,84 @@
 """Fax by e-mail: a mail to FAX=… addresses from a user's e-mail address becomes one fax per address, exactly as
 ``POST /ffws/v1/ofax`` would make it (the same checks, limits, queue and journal), with the agent ``T.37``.
 
-The first inline text part is the cover page's comments (INLINE-COMMENTS=false: a text page instead), the Subject is
-the cover page's subject, and every attachment (PDF, TIFF, PNG, JPEG, text) is a document of the fax, in order. All
-the addresses of one mail are scheduled in one transaction: all or none."""
+Each step of the SMTP exchange is judged as early as it can be: the envelope's sender at MAIL (a user's address,
+among the T.37 settings' allowed senders, with fax by e-mail enabled), each address at RCPT (a fax address with
+options the box takes, no more than a fax's recipients), the content at DATA (From: the same user, what POST /ofax
+would take). Every refusal is a reply with its reason and a journal entry; a problem that will not go away by
+itself is a 5xx. All the addresses of one mail are scheduled in one transaction: all or none."""
 
 from __future__ import annotations
 
-import email
-import email.policy
-import hashlib
+import logging
 import time
-from dataclasses import dataclass, field
-from email.message import EmailMessage
-from email.utils import getaddresses
-from typing import TYPE_CHECKING, Any
-
-from sqlalchemy import func, select
+from typing import TYPE_CHECKING
 
 from emulator.device.config import read_setting
-from emulator.ffws.auth import Caller
-from emulator.ffws.ofax import service
-from emulator.ffws.ofax.intake import Blob, Blobs
-from emulator.ffws.ofax.wire import AttachmentIn, ScheduleFax, normal_content_type
+from emulator.ffws.users import service as users
 from emulator.ffws.users.models import User
-from emulator.journal import KEEP_BODY
-from emulator.mail.compose import content_type_of
-from emulator.mail.t37 import AddressError, FaxAddress, parse_fax_address
-from emulator.wire import FFWSError
+from emulator.mail.faxes import Faxes
+from emulator.mail.letter import Letter, Unreadable, read_letter
+from emulator.mail.replies import Refused
+from emulator.mail.smtp_journal import SmtpJournal
+from emulator.mail.t37 import AddressError, FaxAddress, is_fax_address, parse_fax_address
 
 if TYPE_CHECKING:
     from emulator.box import Box
 
-AGENT = "T.37"  # the guide knows FFWS and WebClient; how the box names fax by e-mail is not attested
-MAX_COMMENTS = 4000  # as <cover_page><comments> (ofax)
-
-
-class Refused(Exception):
-    """An SMTP answer other than success: ``code`` and its text."""
-
-    def __init__(self, code: int, text: str) -> None:
-        super().__init__(text)
-        self.code = code
-        self.text = text
-
-    @property
-    def reply(self) -> str:
-        return f"{self.code} {self.text}"
-
-
-@dataclass
-class Letter:
-    """What a mail says, once read: who sent it, its comments or text page, its documents."""
-
-    sender: str
-    subject: str
-    comments: str
-    text_page: str  # (INLINE-COMMENTS=false)
-    documents: list[tuple[str, str, bytes]]  # (name, content type, bytes)
-    warnings: list[str] = field(default_factory=list)
-
-
-def read_letter(content: bytes, envelope_sender: str) -> Letter:
-    message = email.message_from_bytes(content, policy=email.policy.default)
-    assert isinstance(message, EmailMessage)
-    senders = getaddresses([str(message.get("From", ""))])
-    sender = (senders[0][1] if senders and senders[0][1] else envelope_sender).strip()
-    letter = Letter(sender, str(message.get("Subject", "")).strip(), "", "", [])
-    inline: list[str] = []
-    for part in message.walk():
-        if part.is_multipart():
-            continue
-        kind = part.get_content_type()
-        name = part.get_filename()
-        attached = part.get_content_disposition() == "attachment" or name is not None
-        if kind == "text/plain" and not attached:
-            inline.append(part.get_content())
-        elif kind == "text/html" and not attached:
-            letter.warnings.append("an HTML text part was ignored (only text/plain becomes comments)")
-        else:
-            data = part.get_payload(decode=True) or b""
-            kind = content_type_of(name or "", kind)
-            if kind.startswith("text/"):
-                charset = part.get_content_charset()
-                kind = f"{kind}; charset={charset}" if charset else kind
-            letter.documents.append((name or f"attachment{len(letter.documents) + 1}", kind, data))
-    texts = [text for text in inline if text.strip()]
-    if texts:
-        letter.comments = texts[0].strip()
-        for extra in texts[1:]:  # further inline text parts are pages, as attachments would be
-            letter.documents.append((f"message{len(letter.documents) + 1}.txt", "text/plain; charset=utf-8",
-                                     extra.encode()))  # fmt: skip
-    return letter
+log = logging.getLogger("emulator.mail")
+T37 = "t37_settings"
+__all__ = ["MailIntake", "Refused", "sender_allowed"]
 
 
 class MailIntake:
     def __init__(self, box: Box) -> None:
         self.box = box
+        self.max_recipients = box.profile.max_recipients
+        self.journal = SmtpJournal(box.journal, box.clock)
+
+    # -- MAIL FROM ------------------------------------------------------------------------------------------------
+    def sender_reply(self, address: str) -> str:
+        """The answer to MAIL FROM: a stranger is refused before sending anything (``""``: the null sender)."""
+        try:
+            self.sender(address)
+        except Refused as exc:
+            self.journal.refused("", address, f"MAIL FROM:<{address}>", exc.reply, exc.text)
+            return exc.reply
+        return "250 2.1.0 Ok"
+
+    def sender(self, address: str) -> User:
+        """The user whose address sent the mail; fax by e-mail must be on, and the T.37 settings' allowed_senders,
+        when set, must name the sender too."""
+        with self.box.work(write=False) as look:
+            t37 = read_setting(look.session, T37, self.box.setting_defaults.get(T37))
+            user = users.user_by_email(look.session, address)
+            if user is not None:
+                look.session.expunge(user)  # (a read unit ends with a rollback, which expires what it holds)
+        if not t37["enabled"]:
+            raise Refused(550, "5.7.1 fax by e-mail is turned off on this box (T.37 settings: enabled is false)")
+        if user is None:
+            who = address or "the null sender <>"
+            raise Refused(550, f"5.7.1 {who} is not the e-mail address of a user of this box")
+        if not sender_allowed(address, t37["allowed_senders"]):
+            raise Refused(550, f"5.7.1 {address} is not among the T.37 settings' allowed senders")
+        return user
+
+    # -- RCPT TO --------------------------------------------------------------------------------------------------
+    def recipient_reply(self, sender: str, address: str, taken: int) -> tuple[str, bool]:
+        """The answer to RCPT TO (``taken``: the addresses accepted so far), and whether the address is taken."""
+        try:
+            if taken >= self.max_recipients:
+                raise Refused(452, f"4.5.3 too many recipients: at most {self.max_recipients} fax addresses a mail")
+            if not is_fax_address(address):
+                raise Refused(550, f"5.1.1 <{address}>: not a fax address (FAX=number[/OPTION=value...]@host)")
+            self.check_address(address)
+        except Refused as exc:
+            self.journal.refused(address, sender, f"RCPT TO:<{address}>", exc.reply, exc.text)
+            return exc.reply, False
+        return "250 2.1.5 Ok", True
 
     def check_address(self, address: str) -> FaxAddress:
-        """An address of a RCPT: its options must be ones the box takes (Refused otherwise)."""
+        """A fax address whose options are ones the box takes (Refused otherwise)."""
         try:
             parsed = parse_fax_address(address)
         except AddressError as exc:
@@ -117,136 +96,51 @@ class MailIntake:
                 return candidate
         raise Refused(553, f"5.1.3 COVER-PAGE-NAME={name}: no cover page of that name on this box")
 
+    # -- DATA -----------------------------------------------------------------------------------------------------
     def receive(self, envelope_sender: str, recipients: list[str], content: bytes) -> str:
-        """The SMTP answer to a whole mail (DATA); every address gets its journal entry."""
+        """The SMTP answer to a whole mail (DATA); every address gets its journal entry, whatever happens."""
         started = time.perf_counter()
-        letter = read_letter(content, envelope_sender)
-        addresses = [self.check_address(address) for address in recipients]
-        user, reply, error, keys = None, "", None, {}
+        letter: Letter | None = None
+        user: User | None = None
+        parsed: dict[str, FaxAddress] = {}
+        keys: dict[str, str] = {}
         try:
+            try:
+                letter = read_letter(content)
+            except Unreadable as exc:
+                raise Refused(554, f"5.6.0 {exc}") from None
+            user = self.sender(envelope_sender)  # (again: the user or the T.37 settings may have changed since)
+            self._check_from(letter, user, envelope_sender)
+            parsed = {address: self.check_address(address) for address in recipients}
             if letter.warnings and self.box.settings.strict:
                 raise Refused(554, f"5.6.0 {letter.warnings[0]} (--strict)")
-            user = self._user(letter.sender)
-            keys = self._schedule(user, letter, addresses)
-            shown = ", ".join(keys.values())
-            reply = f"250 2.0.0 Ok: {'fax' if len(keys) == 1 else 'faxes'} {shown} scheduled"
+            keys = Faxes(self.box).schedule(user, letter, list(parsed.values()))
+            reply, error = f"250 2.0.0 Ok: {_scheduled(list(keys.values()))}", None
         except Refused as exc:
             reply, error = exc.reply, exc.text
-        self._journal(letter, addresses, content, user, reply, error, keys, started)
+        except Exception as exc:  # not the mail's fault: it may be taken if sent again
+            log.exception("fax by e-mail failed")
+            reply, error = "451 4.3.0 internal error: the mail was not taken, try again later", repr(exc)
+        self.journal.received(recipients, envelope_sender, content, letter, user, parsed, keys, reply, error, started)
         return reply
 
-    def _user(self, address: str) -> User:
-        """The user whose address sent the mail; the T.37 settings' allowed_senders, when set, must name it too."""
+    def _check_from(self, letter: Letter, user: User, envelope_sender: str) -> None:
+        """A From: header names the envelope's sender, or another address of the same user: never someone else."""
         with self.box.work(write=False) as look:
-            stmt = select(User).where(func.lower(User.email_address) == address.lower(), User.email_address != "")
-            user = look.session.scalars(stmt.order_by(User.id)).first()
-            if user is not None:
-                look.session.expunge(user)  # (a read unit ends with a rollback, which expires what it holds)
-            allowed = read_setting(look.session, "t37_settings")["allowed_senders"]
-        if user is None or not address:
-            who = address or "an unknown sender"
-            raise Refused(550, f"5.7.1 {who} is not the e-mail address of a user of this box")
-        if not sender_allowed(address, allowed):
-            raise Refused(550, f"5.7.1 {address} is not among the T.37 settings' allowed senders")
-        return user
+            for address in letter.senders:
+                if address.lower() == envelope_sender.lower():
+                    continue
+                other = users.user_by_email(look.session, address)
+                if other is None or other.id != user.id:
+                    raise Refused(550, f"5.7.1 From: {address} is not the sender of the envelope ({envelope_sender})")
 
-    # -- scheduling -----------------------------------------------------------------------------------------------
-    def _schedule(self, user: User, letter: Letter, addresses: list[FaxAddress]) -> dict[str, str]:
-        """{address: FAXKEY}, all scheduled in one unit of work, or Refused and none."""
-        box = self.box
-        intake = box.intake()
-        caller = Caller(id=user.id, username=user.username, is_admin=user.is_admin)
-        blobs = Blobs(box.store.incoming_file)
-        try:
-            with box.work(write=False) as look:
-                default_cover = read_setting(look.session, "t37_settings")["default_cover_page_name"]
-            # The documents are written out before the queue's lock is taken, as POST /ofax decodes them.
-            requests = [self._request(user, letter, a, blobs, default_cover) for a in addresses]
-            for request in requests:
-                service.check_request(request, intake)
-                service.check_contents(request)
-            keys = {}
-            with box.work() as work:
-                for address, request in zip(addresses, requests, strict=True):
-                    entries = service.schedule_fax(work, caller, request, intake, box.clock.now, agent=AGENT)
-                    keys[address.address] = f"{entries[0].fax_id:08X}"
-            return keys
-        except FFWSError as exc:
-            if exc.message == service.NOT_ENOUGH_STORAGE:
-                raise Refused(452, f"4.3.1 {exc.message}") from None
-            raise Refused(554, f"5.6.0 {exc.message}") from None
-        finally:
-            blobs.discard()
 
-    def _request(
-        self, user: User, letter: Letter, address: FaxAddress, blobs: Blobs, default_cover: str
-    ) -> ScheduleFax:
-        documents = list(letter.documents)
-        comments = letter.comments
-        if not address.inline_comments and comments:
-            documents.insert(0, ("message.txt", "text/plain; charset=utf-8", comments.encode()))
-            comments = ""
-        if len(comments) > MAX_COMMENTS:
-            raise Refused(554, f"5.6.0 the text (cover page comments) is longer than {MAX_COMMENTS} characters")
-        enabled = address.cover_enabled
-        if enabled is None:  # naming a cover page asks for one
-            enabled = address.cover_name is not None or user.default_cover_page_enabled
-        name = address.cover_name or default_cover or user.default_cover_page_name or "default.pdf"
-        recipient = {"fax_number": address.fax_number, "name": address.attn, "organization": address.org}
-        options: dict[str, Any] = {}
-        if address.priority is not None:
-            options["priority"] = address.priority
-        if address.receipt is not None:
-            options["receipt"] = address.receipt
-        return ScheduleFax(
-            cover={"enabled": enabled, "url": name, "subject": letter.subject[:255], "comments": comments},
-            sender={},
-            sender_unnamed=False,
-            recipients=[{**recipient, "subaddress": address.subaddress}],
-            attachments=[_attachment(blobs, *document) for document in documents],
-            options=options,
-            schedule_all_at=None,
-        )
-
-    # -- the journal ----------------------------------------------------------------------------------------------
-    def _journal(
-        self,
-        letter: Letter,
-        addresses: list[FaxAddress],
-        content: bytes,
-        user: User | None,
-        reply: str,
-        error: str | None,
-        keys: dict[str, str],
-        started: float,
-    ) -> None:
-        shown = _shown(content)
-        attachments = [
-            {"name": name, "content_type": kind, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
-            for name, kind, data in letter.documents
-        ]
-        for address in addresses:
-            self.box.journal.record(
-                {
-                    "time": self.box.clock.now(),
-                    "method": "SMTP",
-                    "path": address.address,
-                    "query": "",
-                    "status": int(reply[:3]),
-                    "user": user.username if user is not None else None,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-                    "request_size": len(content),
-                    "request_body": shown[:KEEP_BODY],
-                    "request_truncated": len(shown) > KEEP_BODY,
-                    "response_body": reply.encode(),
-                    "reason": error,
-                    "attachments": attachments,
-                    "mail_from": letter.sender,
-                    "options": address.as_json(),
-                    "fax": keys.get(address.address),
-                    "warnings": letter.warnings + [f"ignored option {option}" for option in address.ignored],
-                }
-            )
+def _scheduled(keys: list[str]) -> str:
+    """What a reply says of the faxes made (one line, however many: RFC 5321 keeps a reply line within 512 octets);
+    the journal names each address's."""
+    if len(keys) == 1:
+        return f"fax {keys[0]} scheduled"
+    return f"{len(keys)} faxes scheduled ({keys[0]} to {keys[-1]})"  # (made in one transaction: numbered in a row)
 
 
 def sender_allowed(address: str, allowed: str) -> bool:
@@ -258,27 +152,3 @@ def sender_allowed(address: str, allowed: str) -> bool:
     address = address.lower()
     domain = address.rpartition("@")[2]
     return any(address == rule or domain == rule.lstrip("@") for rule in rules)
-
-
-def _attachment(blobs: Blobs, name: str, content_type: str, data: bytes) -> AttachmentIn:
-    blob: Blob = blobs.create()
-    blob.path.write_bytes(data)
-    blob.size, blob.sha256 = len(data), hashlib.sha256(data).hexdigest()
-    return AttachmentIn(name, "inline", normal_content_type(content_type), "base64", "", blob)
-
-
-def _shown(content: bytes) -> bytes:
-    """The mail as the journal keeps it: its headers and text, each other part by its size and SHA-256."""
-    message = email.message_from_bytes(content, policy=email.policy.default)
-    head, _, _ = content.partition(b"\r\n\r\n") if b"\r\n\r\n" in content else content.partition(b"\n\n")
-    lines = [head.decode("utf-8", "replace"), ""]
-    for part in message.walk():
-        if part.is_multipart():
-            continue
-        kind, name = part.get_content_type(), part.get_filename()
-        if kind == "text/plain" and name is None and part.get_content_disposition() != "attachment":
-            lines += [f"--- {kind}", str(part.get_content())]
-        else:
-            data = part.get_payload(decode=True) or b""
-            lines.append(f"--- {kind} {name or ''}: [{len(data)} bytes, sha256 {hashlib.sha256(data).hexdigest()}]")
-    return "\n".join(lines).encode()

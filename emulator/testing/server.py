@@ -207,10 +207,12 @@ class EmulatorHandle:
         text: str = "",
         attachments: list[tuple[str, bytes, str]] = (),  # type: ignore[assignment]
         message: EmailMessage | bytes | None = None,
+        envelope_sender: str | None = None,
     ) -> MailReply:
         """Send a fax by e-mail to the box's listener (``to``: FAX=number[/OPTION=value…]@host, one or more):
         ``attachments`` are (file name, content, content type). ``message`` sends a whole mail of your own instead.
-        Returns the box's SMTP answer; a refusal is an answer too, not an exception."""
+        ``sender`` is the mail's From: and, unless ``envelope_sender`` says otherwise (``""``: the null sender), its
+        envelope's (MAIL FROM). Returns the box's SMTP answer; a refusal is an answer too, not an exception."""
         if self.smtp_port is None:
             raise AssertionError("this box does not accept mail: give it smtp_listen_port (faxfinder_settings)")
         recipients = [to] if isinstance(to, str) else list(to)
@@ -218,7 +220,7 @@ class EmulatorHandle:
         data = _crlf(letter)
         with smtplib.SMTP("127.0.0.1", self.smtp_port, timeout=30) as smtp:
             smtp.ehlo("client.test")
-            code, answer = smtp.mail(sender)
+            code, answer = smtp.mail(sender if envelope_sender is None else envelope_sender)
             if code >= 400:
                 return MailReply(code, answer.decode())
             reply = MailReply(0, "")

@@ -14,15 +14,7 @@ from lxml import etree
 from pypdf import PdfReader
 
 from tests.ffws.clients import image_bytes, pdf_bytes
-
-ME = "jane@example.com"
-
-
-@pytest.fixture
-def box(faxfinder):
-    body = f"<user><email_address>{ME.upper()}</email_address></user>"  # addresses match in any case
-    assert httpx.put(f"{faxfinder.url}/users/admin", content=body, auth=faxfinder.auth).status_code == 200
-    return faxfinder
+from tests.mail.conftest import ME, emulator_server
 
 
 def entry(box, key: str = "00000001/0000") -> dict[str, str]:
@@ -129,9 +121,11 @@ def test_every_attachment_kind_and_names_by_extension(box):
 
 def test_several_addresses_are_several_faxes_all_or_none(box):
     reply = send(box, ["FAX=5551234@box", "FAX=5554321/ATTN=Sales@box"])
-    assert (reply.code, reply.message) == (250, "2.0.0 Ok: faxes 00000001, 00000002 scheduled")
+    assert (reply.code, reply.message) == (250, "2.0.0 Ok: 2 faxes scheduled (00000001 to 00000002)")
     assert entry(box, "00000002/0000")["recipient/name"] == "Sales"
-    assert len(box.journal(method="SMTP")) == 2
+    assert [(j["path"], j["fax"]) for j in box.journal(method="SMTP")] == [
+        ("FAX=5551234@box", "00000001"), ("FAX=5554321/ATTN=Sales@box", "00000002")
+    ]  # fmt: skip
 
 
 def test_a_sender_who_is_no_user_is_refused(box):
@@ -208,9 +202,7 @@ def test_the_t37_allowed_senders_narrow_who_may_send(box):
 
 
 def test_strict_refuses_what_the_box_would_ignore(tmp_path):
-    from emulator.testing.server import EmulatorServer
-
-    server = EmulatorServer(tmp_path / "strict", strict=True)
+    server = emulator_server(tmp_path / "strict", strict=True)
     server.start()
     box = server.handle()
     try:

@@ -79,3 +79,18 @@ def test_warnings_name_what_a_careless_client_sent(faxfinder):
         "no Content-Type on a request with a body (send application/xml)",
         "unknown element <max_trys> in <schedule_fax> (did you mean <max_tries>?)",
     ]
+
+
+def test_mail_through_the_plugins_own_box(faxfinder):
+    """The fixture's mail helpers: a fax by e-mail (send_mail) reaches sent, and its receipt is in the outbox."""
+    body = "<user><email_address>me@example.com</email_address><receipt>always</receipt></user>"
+    assert httpx.put(f"{faxfinder.url}/users/admin", content=body, auth=faxfinder.auth).status_code == 200
+    reply = faxfinder.send_mail(
+        "FAX=5551234/COVER-PAGE-ENABLED=true@box", sender="me@example.com", subject="Hello", text="Call me",
+        attachments=[("invoice.txt", b"Invoice 42", "text/plain")],
+    )  # fmt: skip
+    assert (reply.code, reply.message) == (250, "2.0.0 Ok: fax 00000001 scheduled")
+    assert faxfinder.wait_for_state(f"{faxfinder.url}/ofax/00000001/0000") == "sent"
+    [receipt] = faxfinder.outbox(kind="receipt")
+    assert receipt["subject"] == "Fax to 5551234 (5551234) sent"
+    assert faxfinder.mail_message(receipt["id"])["To"] == "Administrator <me@example.com>"

@@ -27,7 +27,7 @@ def _singleton(name: str, models: tuple[str, ...], readable_by_all: bool = False
     def view(request: Request, caller: CurrentCaller, work: Work) -> Response:
         if not readable_by_all:
             require_admin(caller, DATA_VIEW_DENIED)
-        value = config.read_setting(work.session, name)
+        value = config.read_setting(work.session, name, get_box(request).setting_defaults.get(name))
         return xml_response("Success", [element(name, value)])
 
     def edit(request: Request, caller: CurrentCaller, work: Work, body: XmlBody) -> Response:
@@ -35,7 +35,10 @@ def _singleton(name: str, models: tuple[str, ...], readable_by_all: bool = False
         box = get_box(request)
         values = read_fields(parse_xml(body, root=name, shape=SHAPES[name]), SPECS[name])
         lines, cover_pages = box.settings.line_count, box.cover_page_names()
-        service.edit_setting(work, name, values, box.auth.passwords.hash, lines=lines, cover_pages=cover_pages)
+        defaults = box.setting_defaults.get(name)
+        service.edit_setting(
+            work, name, values, box.auth.passwords.hash, lines=lines, cover_pages=cover_pages, defaults=defaults
+        )
         return xml_response("Modified")
 
     title = name.replace("_", " ")

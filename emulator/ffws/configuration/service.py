@@ -25,8 +25,10 @@ def edit_setting(
     *,
     lines: int,
     cover_pages: Collection[str],
+    defaults: dict[str, Any] | None = None,
 ) -> None:
-    """Change the fields sent of one settings document; an invalid result is refused before anything is written.
+    """Change the fields sent of one settings document (``defaults``: the box's own for the fields never set); an
+    invalid result is refused before anything is written.
 
     A password (SIP, T.37) is write-only and nothing in the emulator uses it, so only its Argon2 hash is stored: an
     export or a copy of the database does not show it. It is hashed before the transaction opens, as a user's is."""
@@ -35,7 +37,7 @@ def edit_setting(
     if "password" in values:
         values["password"] = hash_password(values["password"])
     session = work.session
-    merged = {**config.read_setting(session, name), **values}
+    merged = {**config.read_setting(session, name, defaults), **values}
     check(name, merged, lines=lines, cover_pages=cover_pages)
     config.write_setting(session, name, merged)
     if name in LINE_SETTINGS:

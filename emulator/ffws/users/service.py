@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Collection
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from emulator.db.work import UnitOfWork
@@ -128,3 +128,25 @@ def edit_user(
         user.password_hash = password_hash
     work.emit(UserChanged(user.id, user.username, credentials=password_hash is not None))
     return user
+
+
+# -- whom the box's mail concerns (emulator.mail) -----------------------------------------------------------------
+def user_by_email(session: Session, address: str) -> User | None:
+    """The user whose e-mail address ``address`` is, in any case (the first made, when several share it)."""
+    address = address.strip()
+    if not address:
+        return None
+    stmt = select(User).where(func.lower(User.email_address) == address.lower()).order_by(User.id).limit(1)
+    return session.scalars(stmt).first()
+
+
+def users_named(session: Session, usernames: Collection[str]) -> dict[str, User]:
+    if not usernames:
+        return {}
+    return {user.username: user for user in session.scalars(select(User).where(User.username.in_(usernames)))}
+
+
+def first_admin(session: Session) -> User | None:
+    """The user admin, else the first administrator made."""
+    stmt = select(User).where(User.is_admin.is_(True)).order_by(User.username != "admin", User.id).limit(1)
+    return session.scalars(stmt).first()

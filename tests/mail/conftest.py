@@ -1,0 +1,42 @@
+"""The mail tests' emulators: real servers (uvicorn and the fax-by-e-mail listener) on 127.0.0.1, each on the
+suite's database (on PostgreSQL in its pass, as every box the suite makes: tests.backends)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from emulator.testing.server import EmulatorHandle, EmulatorServer
+from tests import backends
+
+ME = "jane@example.com"  # the admin's address in the tests of fax by e-mail
+
+
+def emulator_server(data_dir: Path, **settings: Any) -> EmulatorServer:
+    """An emulator server (not started) on ``data_dir`` and a database of the suite's own."""
+    if "database_url" not in settings and (database := backends.CURRENT.new_database()):
+        settings["database_url"] = database
+    return EmulatorServer(data_dir, **settings)
+
+
+@pytest.fixture(scope="session")
+def mail_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorServer]:
+    server = emulator_server(tmp_path_factory.mktemp("mailbox"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def box(mail_server: EmulatorServer) -> Iterator[EmulatorHandle]:
+    """The box reset, its admin with the address ME (in capitals: addresses match in any case)."""
+    handle = mail_server.handle()
+    handle.reset()
+    body = f"<user><email_address>{ME.upper()}</email_address></user>"
+    assert httpx.put(f"{handle.url}/users/admin", content=body, auth=handle.auth).status_code == 200
+    yield handle
+    handle.close()
