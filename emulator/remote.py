@@ -113,6 +113,11 @@ def add_remote_commands(commands: argparse._SubParsersAction) -> None:
     faults.add_argument("--probability", type=float, default=None)
     faults.add_argument("--seed", type=int, default=None)
     faults.add_argument("--drop-connection", action="store_true", default=None)
+    _add_inbound(commands)
+    _add_outbox(commands)
+
+
+def _add_inbound(commands: argparse._SubParsersAction) -> None:
     inbound = _command(commands, "inbound", "simulate a fax arriving at a running emulator", lambda a: _inbound(a))
     inbound.add_argument("--remote-id", default="", help="the sender's station id")
     inbound.add_argument("--caller-id", default="", help="the calling number")
@@ -121,13 +126,16 @@ def add_remote_commands(commands: argparse._SubParsersAction) -> None:
     inbound.add_argument("--pages", type=int, default=None, help="page count (without --document)")
     inbound.add_argument("--document", default=None, help="a PDF or TIFF file: the fax itself")
     inbound.add_argument("--outcome", choices=("success", "failure", "partial"), default="success")
+
+
+def _add_outbox(commands: argparse._SubParsersAction) -> None:
     outbox = _command(commands, "outbox", "show the mail queue (receipts, received faxes), one mail, or clear it",
                       lambda a: _outbox(a))  # fmt: skip
     outbox.add_argument("--id", type=int, default=None, help="one mail (with --eml: its raw RFC 5322 message)")
     outbox.add_argument("--eml", action="store_true", help="with --id: print the message as sent (.eml)")
     outbox.add_argument("--state", default=None, help="only mails in this state (queued, delivered, failed…)")
     outbox.add_argument("--kind", choices=("receipt", "inbound"), default=None)
-    outbox.add_argument("--flush", action="store_true", help="try every queued mail now (and the refused ones again)")
+    outbox.add_argument("--flush", action="store_true", help="try every queued mail now (and held or refused ones)")
     outbox.add_argument("--clear", action="store_true", help="forget every mail of the queue")
 
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import AfterValidator, Field, SecretStr, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -20,7 +20,7 @@ from emulator.device.firmware import DEFAULT as DEFAULT_FIRMWARE
 from emulator.device.firmware import FirmwareName
 from emulator.documents.fonts import configured_font, installed_font
 from emulator.documents.limits import Limits
-from emulator.mail.target import BadSmtpUrl, SmtpTarget, parse_smtp_url
+from emulator.mail.target import SmtpTarget, checked_smtp_url, parse_smtp_url
 
 MODELS = ("FF240-IP", "FF240", "FF440", "FF840")
 Model = Literal["FF240-IP", "FF240", "FF440", "FF840"]
@@ -209,7 +209,7 @@ class Settings(BaseSettings):
         description="Open connections at most, HTTP and HTTPS together; past it a new one replaces the "
         "connection idle longest (no request in progress), or gets 503 if every one has a request in progress.",
     )
-    smtp_url: SecretStr | None = Field(
+    smtp_url: Annotated[SecretStr | None, AfterValidator(checked_smtp_url)] = Field(
         None,
         description="Also deliver every mail of the mail queue (receipts, received faxes) to this SMTP server: "
         "smtp://[USER[:PASSWORD]@]HOST[:PORT] (port 25; STARTTLS when offered, ?starttls=true to require it, "
@@ -279,16 +279,6 @@ class Settings(BaseSettings):
         except ValueError:
             raise ValueError(f"bad port in {value!r}") from None
         return value.strip().rstrip("/")
-
-    @field_validator("smtp_url")
-    @classmethod
-    def _smtp_url(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None:
-            try:
-                parse_smtp_url(value.get_secret_value())
-            except BadSmtpUrl as exc:  # (its message never repeats the URL: it may hold a password)
-                raise PydanticCustomError("smtp_url", str(exc)) from None
-        return value
 
     @field_validator("control_token")
     @classmethod

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from fastapi import Query
 from pydantic import BaseModel, Field
@@ -16,17 +16,20 @@ from emulator.control.errors import ControlError
 from emulator.mail.models import STATES
 from emulator.mail.options import FORMATS, MAX_SIZE_LIMIT_KB
 
+if TYPE_CHECKING:
+    from emulator.box import Box
+
 EML = "message/rfc822"
 
 
-def _mail_or_404(box, mail_id: int) -> dict:  # noqa: ANN001
+def _mail_or_404(box: Box, mail_id: int) -> dict:
     found = box.mail.outbox.mail(mail_id)
     if found is None:
         raise ControlError(404, f"no mail {mail_id} (never queued, cleared, or no longer kept)")
     return found
 
 
-def _eml(box, mail_id: int) -> Response:  # noqa: ANN001
+def _eml(box: Box, mail_id: int) -> Response:
     box.mail.settle()
     data = box.mail.outbox.message(mail_id)
     if data is None:
@@ -89,7 +92,7 @@ class MailOptionsChange(BaseModel):
     email_fax_details: bool | None = Field(None, description="Email Fax Details: the fax's details in the text")
 
 
-def _mail_view(box) -> dict:  # noqa: ANN001
+def _mail_view(box: Box) -> dict:
     mail = box.mail
     return {
         **mail.outbox.options().as_json(),

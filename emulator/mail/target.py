@@ -6,6 +6,9 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
+from pydantic import SecretStr
+from pydantic_core import PydanticCustomError
+
 SCHEMES = {"smtp": 25, "smtps": 465}
 TRUE, FALSE = ("true", "1", "yes"), ("false", "0", "no")
 HOST = re.compile(r"[A-Za-z0-9._-]+|[0-9A-Fa-f:.]+")  # a name, an IPv4 address, or an IPv6 one (its brackets off)
@@ -71,3 +74,13 @@ def parse_smtp_url(text: str) -> SmtpTarget:
         username=unquote(parts.username or ""),
         password=unquote(parts.password or ""),
     )
+
+
+def checked_smtp_url(value: SecretStr | None) -> SecretStr | None:
+    """The setting --smtp-url, refused when it is not one (in words that never repeat it: it may hold a password)."""
+    if value is not None:
+        try:
+            parse_smtp_url(value.get_secret_value())
+        except BadSmtpUrl as exc:
+            raise PydanticCustomError("smtp_url", str(exc)) from None
+    return value

@@ -17,8 +17,9 @@ ME = "jane@example.com"  # the admin's address in the tests of fax by e-mail
 
 
 def emulator_server(data_dir: Path, **settings: Any) -> EmulatorServer:
-    """An emulator server (not started) on ``data_dir`` and a database of the suite's own."""
-    if "database_url" not in settings and (database := backends.CURRENT.new_database()):
+    """An emulator server (not started) on ``data_dir`` and a database of the suite's own (empty: the server
+    migrates and seeds it, as a real server does a new data dir's)."""
+    if "database_url" not in settings and (database := backends.CURRENT.database_for(data_dir)):
         settings["database_url"] = database
     return EmulatorServer(data_dir, **settings)
 
