@@ -41,3 +41,19 @@ def box(mail_server: EmulatorServer) -> Iterator[EmulatorHandle]:
     assert httpx.put(f"{handle.url}/users/admin", content=body, auth=handle.auth).status_code == 200
     yield handle
     handle.close()
+
+
+@pytest.fixture
+def strict_box(tmp_path: Path) -> Iterator[EmulatorHandle]:
+    """A box of its own with --strict, its admin with the address ME (set as the guide sends XML)."""
+    server = emulator_server(tmp_path / "strict", strict=True)
+    server.start()
+    handle = server.handle()
+    try:
+        body = f"<user><email_address>{ME}</email_address></user>"
+        xml = {"content-type": "application/xml"}
+        assert httpx.put(f"{handle.url}/users/admin", content=body, auth=handle.auth, headers=xml).status_code == 200
+        yield handle
+    finally:
+        handle.close()
+        server.stop()

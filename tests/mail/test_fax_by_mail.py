@@ -14,7 +14,7 @@ from lxml import etree
 from pypdf import PdfReader
 
 from tests.ffws.clients import image_bytes, pdf_bytes
-from tests.mail.conftest import ME, emulator_server
+from tests.mail.conftest import ME
 
 
 def entry(box, key: str = "00000001/0000") -> dict[str, str]:
@@ -201,17 +201,7 @@ def test_the_t37_allowed_senders_narrow_who_may_send(box):
     assert send(box, "FAX=5551234@box").code == 250
 
 
-def test_strict_refuses_what_the_box_would_ignore(tmp_path):
-    server = emulator_server(tmp_path / "strict", strict=True)
-    server.start()
-    box = server.handle()
-    try:
-        body = f"<user><email_address>{ME}</email_address></user>"
-        xml = {"content-type": "application/xml"}  # (strict: as the guide sends it)
-        assert httpx.put(f"{box.url}/users/admin", content=body, auth=box.auth, headers=xml).status_code == 200
-        refused = send(box, "FAX=5551234/COLOUR=blue@box")
-        assert refused.code == 553 and refused.message == "5.1.3 unknown option COLOUR=blue (--strict)"
-        assert send(box, "FAX=5551234@box").code == 250
-    finally:
-        box.close()
-        server.stop()
+def test_strict_refuses_what_the_box_would_ignore(strict_box):
+    refused = send(strict_box, "FAX=5551234/COLOUR=blue@box")
+    assert refused.code == 553 and refused.message == "5.1.3 unknown option COLOUR=blue (--strict)"
+    assert send(strict_box, "FAX=5551234@box").code == 250

@@ -15,7 +15,7 @@ import pytest
 
 from emulator.mail.intake import MailIntake
 from tests.ffws.clients import create_user, element, party, pdf_bytes
-from tests.mail.conftest import ME, emulator_server
+from tests.mail.conftest import ME
 from tests.mail.test_fax_by_mail import entry, send
 
 STRANGER = "stranger@evil.example"
@@ -136,21 +136,11 @@ def test_a_text_in_an_unknown_charset_is_read_and_said_so(box):
     ]
 
 
-def test_an_unknown_charset_is_refused_under_strict(tmp_path):
-    server = emulator_server(tmp_path / "strict", strict=True)
-    server.start()
-    box = server.handle()
-    try:
-        body = f"<user><email_address>{ME}</email_address></user>"
-        xml = {"content-type": "application/xml"}
-        assert httpx.put(f"{box.url}/users/admin", content=body, auth=box.auth, headers=xml).status_code == 200
-        reply = box.send_mail("FAX=5551234@box", sender=ME, message=BAD_CHARSET)
-        assert reply.code == 554 and "charset x-no-such-charset is unknown" in reply.message
-        [journal] = box.journal(method="SMTP")
-        assert journal["status"] == 554
-    finally:
-        box.close()
-        server.stop()
+def test_an_unknown_charset_is_refused_under_strict(strict_box):
+    reply = strict_box.send_mail("FAX=5551234@box", sender=ME, message=BAD_CHARSET)
+    assert reply.code == 554 and "charset x-no-such-charset is unknown" in reply.message
+    [journal] = strict_box.journal(method="SMTP")
+    assert journal["status"] == 554
 
 
 def test_a_mail_over_the_models_size_is_refused(box):
