@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -47,7 +46,7 @@ class Composer:
         lines: int,
         limits: Limits,
         defaults: MailOptions,
-        delivers: Callable[[], bool],
+        delivers: bool,
     ) -> None:
         self.works, self.store, self.quota = works, store, quota
         self.defaults = defaults
@@ -150,7 +149,7 @@ class Composer:
         """Where a composed mail goes: nowhere without an address, else to the SMTP server or the queue alone."""
         if not row.recipient:
             row.state, row.last_error = FAILED, f"not sent: no e-mail address for {row.recipient_name or 'the sender'}"
-        elif self.delivers():
+        elif self.delivers:
             row.state, row.next_attempt_at = QUEUED, row.created
         else:
             row.state = HELD

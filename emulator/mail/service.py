@@ -47,7 +47,7 @@ class MailQueue:
             settings.line_count,
             settings.conversion_limits,
             defaults,
-            delivers=lambda: delivers,
+            delivers=delivers,
         )
         self.delivery: Delivery | None = None
         if self.target is not None:
