@@ -91,6 +91,13 @@ def add_remote_commands(commands: argparse._SubParsersAction) -> None:
     )
     clock.add_argument("--manual", action=argparse.BooleanOptionalAction, default=None, help="switch manual/scaled")
     clock.add_argument("--time-scale", type=float, default=None, help="emulated seconds per wall second")
+    _add_journal(commands)
+    _add_faults(commands)
+    _add_inbound(commands)
+    _add_outbox(commands)
+
+
+def _add_journal(commands: argparse._SubParsersAction) -> None:
     journal = _command(commands, "journal", "show the last /ffws/v1 exchanges", lambda a: _journal(a))
     journal.add_argument("--limit", type=int, default=None)
     journal.add_argument("--method", default=None)
@@ -103,6 +110,9 @@ def add_remote_commands(commands: argparse._SubParsersAction) -> None:
         help="only exchanges with warnings (--no-warned: only those without)",
     )
     journal.add_argument("--clear", action="store_true", help="forget the recorded exchanges")
+
+
+def _add_faults(commands: argparse._SubParsersAction) -> None:
     faults = _command(commands, "faults", "list, add or clear faults", lambda a: _faults(a))
     faults.add_argument("action", choices=("list", "add", "clear", "remove"), nargs="?", default="list")
     faults.add_argument("--id", type=int, help="with remove: the fault")
@@ -113,8 +123,6 @@ def add_remote_commands(commands: argparse._SubParsersAction) -> None:
     faults.add_argument("--probability", type=float, default=None)
     faults.add_argument("--seed", type=int, default=None)
     faults.add_argument("--drop-connection", action="store_true", default=None)
-    _add_inbound(commands)
-    _add_outbox(commands)
 
 
 def _add_inbound(commands: argparse._SubParsersAction) -> None:

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from emulator.mail.intake import MailIntake
+from tests.conftest import FFClient, box_state, make_box
 from tests.ffws.clients import create_user, element, party, pdf_bytes
 from tests.mail.conftest import ME
 from tests.mail.test_fax_by_mail import entry, send
@@ -117,6 +118,28 @@ def test_a_mail_to_many_addresses_writes_each_document_once(fresh_client):
     files = [box.store.attachment_raw(fax_id, 1) for fax_id in (1, 2, 3)]
     assert len({path.stat().st_ino for path in files}) == 1  # one file, a name for each fax
     assert [path.read_bytes() for path in files] == [pdf_bytes(1)] * 3
+
+
+def test_addresses_beyond_the_disk_quota_are_refused_for_now_and_nothing_is_written(template_dir, tmp_path):
+    """Each fax claims its own room (its documents and their conversion), as POST /ofax would: a quota with room
+    for two faxes takes a mail to two addresses, and refuses one to three with 452, all or none."""
+    from emulator.device.quota import conversion_reserve
+
+    one_fax = 2 * len(pdf_bytes(1)) + conversion_reserve(0, "application/pdf")
+    client = FFClient(make_box(template_dir, tmp_path / "quota", disk_quota=2 * one_fax + one_fax // 2))
+    try:
+        create_user(client, "jane", email_address=ME)
+        client.box.setting_defaults = {"t37_settings": {"enabled": True}}
+        intake = MailIntake(client.box)
+        three = ["FAX=5551234@box", "FAX=5554321@box", "FAX=5550000@box"]
+        before = box_state(client.box)
+        reply = intake.receive(ME, three, letter(ME).as_bytes())
+        assert reply == "452 4.3.1 scheduling failed: not enough storage"
+        assert box_state(client.box) == before
+        assert [j["status"] for j in client.box.journal.entries(method="SMTP")] == [452, 452, 452]
+        assert intake.receive(ME, three[:2], letter(ME).as_bytes()).startswith("250 2.0.0 Ok: 2 faxes scheduled")
+    finally:
+        client.close()
 
 
 # -- what the mail holds --------------------------------------------------------------------------------------------
