@@ -16,6 +16,7 @@ from emulator.db.work import Works
 from emulator.device.quota import DiskQuota
 from emulator.device.store import DocumentStore
 from emulator.events import MailChanged
+from emulator.ffws.fields import MAX_ID
 from emulator.mail.models import FAILED, FINISHED, HELD, QUEUED, SENDING, Mail
 from emulator.mail.options import MailOptions, read_options, write_options
 from emulator.wire.times import format_time
@@ -65,12 +66,16 @@ class Outbox:
             return [self.shown(mail) for mail in look.session.scalars(stmt)]
 
     def mail(self, mail_id: int) -> dict[str, Any] | None:
+        if not 0 < mail_id <= MAX_ID:  # (no table holds it; PostgreSQL's INTEGER could not even compare it)
+            return None
         with self.works(write=False) as look:
             mail = look.session.get(Mail, mail_id)
             return self.shown(mail) if mail is not None else None
 
     def message(self, mail_id: int) -> bytes | None:
         """The message of a composed mail, as it is (or was) sent; None when there is none (yet)."""
+        if not 0 < mail_id <= MAX_ID:
+            return None
         with self.works(write=False) as look:
             mail = look.session.get(Mail, mail_id)
             if mail is None or not mail.size:

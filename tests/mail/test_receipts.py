@@ -152,6 +152,9 @@ def test_one_mail_as_json_and_as_eml(client):
     missing = client.get("/_emulator/outbox/99")
     assert missing.status_code == 404 and "no mail 99" in missing.json()["error"]
     assert client.get("/_emulator/outbox/99.eml").status_code == 404
+    for beyond in ("2147483648", "99999999999999999999", "-1"):  # (no table holds them; PostgreSQL cannot compare)
+        assert client.get(f"/_emulator/outbox/{beyond}").status_code == 404
+        assert client.get(f"/_emulator/outbox/{beyond}.eml").status_code == 404
     assert client.get("/_emulator/outbox", params={"state": "nonsense"}).status_code == 400
 
 
