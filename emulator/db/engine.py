@@ -115,11 +115,7 @@ def sync_sequences(session: Session, tables: list[Table]) -> None:
     past the highest ID of each table, as SQLite's autoincrement does by itself."""
     if session.get_bind().dialect.name != "postgresql":
         return
-    for table in tables:
-        key = list(table.primary_key.columns)
-        if len(key) != 1 or not key[0].autoincrement or key[0].type.python_type is not int:
-            continue
-        name, column = table.name, key[0].name
+    for name, column in _serial_keys(tables):
         session.execute(
             text(
                 f"SELECT setval(pg_get_serial_sequence('\"{name}\"', '{column}'), "
@@ -129,13 +125,26 @@ def sync_sequences(session: Session, tables: list[Table]) -> None:
         )
 
 
+def _serial_keys(tables: list[Table]) -> Iterator[tuple[str, str]]:
+    """(table, column) of every table whose key is one integer the database numbers."""
+    for table in tables:
+        key = list(table.primary_key.columns)
+        if len(key) == 1 and key[0].autoincrement and key[0].type.python_type is int:
+            yield table.name, key[0].name
+
+
 def wipe(session: Session, tables: list[Table]) -> None:
-    """Delete every row of ``tables`` (given parents first) and restart their ID sequences, as on a new box."""
+    """Delete every row of ``tables`` (given parents first) and restart their ID sequences, as on a new box. Rows
+    are deleted, never truncated: PostgreSQL's TRUNCATE takes each table's exclusive lock one after the other, and
+    deadlocks with a reader (the box's background tasks take no lock of the queue's) that holds one of them and goes
+    on to read another; a DELETE lets readers see what was there until the commit."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        names = ", ".join(f'"{t.name}"' for t in tables)
-        session.execute(text(f"TRUNCATE TABLE {names} RESTART IDENTITY CASCADE"))
-        return
+        for name, column in _serial_keys(tables):
+            found = text("SELECT pg_get_serial_sequence(:table, :column)")
+            sequence = session.execute(found, {"table": f'"{name}"', "column": column}).scalar()
+            if sequence:  # (ALTER SEQUENCE is undone with the transaction; setval would not be)
+                session.execute(text(f"ALTER SEQUENCE {sequence} RESTART"))
     for table in reversed(tables):
         session.execute(delete(table))
     if dialect == "sqlite" and inspect(session.connection()).has_table("sqlite_sequence"):
