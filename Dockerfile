@@ -21,7 +21,8 @@ WORKDIR /src
 COPY . .
 RUN pip wheel --no-deps --wheel-dir /wheels .
 
-# Run stage: the package and its runtime dependencies only (no test extras, no sources).
+# Run stage: the package and its runtime dependencies only (no test extras, no sources), with the PostgreSQL driver
+# (FFEMU_DATABASE_URL=postgresql+psycopg://…, FFEMU_WORKERS: deploy/compose.yaml).
 FROM python:3.11-slim
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore \
     PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 \
@@ -31,7 +32,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends fonts-wqy-zenhei \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /wheels /tmp/wheels
-RUN pip install /tmp/wheels/*.whl \
+RUN whl=$(ls /tmp/wheels/*.whl) && pip install "$whl[postgres]" \
  && rm -rf /tmp/wheels \
  && useradd --uid 10001 --user-group --home-dir /data --no-create-home --shell /usr/sbin/nologin ffemu \
  && mkdir -p /data \

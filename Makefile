@@ -32,12 +32,14 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff format --check .
 
 # The suite on every core (pytest-xdist); `make test PYTEST_ARGS=` runs it in one process. Then the tests that touch
-# the database again, on the PostgreSQL server of FFEMU_TEST_POSTGRES_URL (.ci/run starts one; without it that pass
-# says why and skips).
+# the database again, on the PostgreSQL server of FFEMU_TEST_POSTGRES_URL (.ci/run starts one; without it those
+# passes say why and skip), and the black-box tests once more with every box served by three workers.
 PYTEST_ARGS ?= -n auto --dist loadgroup
+CLUSTER_TESTS ?= tests/ffws tests/control tests/attested
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	$(BIN)/python -m pytest $(PYTEST_ARGS) --database postgresql
+	$(BIN)/python -m pytest $(PYTEST_ARGS) --database postgresql --workers 3 $(CLUSTER_TESTS)
 
 format: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .

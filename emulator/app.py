@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from emulator import __version__, catalogue
 from emulator.box import Box
+from emulator.cluster import ClusterSync
 from emulator.control.errors import ControlError, documented
 from emulator.control.gate import ControlGate
 from emulator.db.engine import TextWithNul
@@ -154,6 +155,8 @@ def create_app(settings: Settings | None = None, box: Box | None = None) -> Fast
     app.add_middleware(ControlGate, box=box, open_paths=tuple(p for p in (app.docs_url, app.openapi_url) if p))
     _mount(app, settings.model)
     app.add_middleware(Forgiving, table=app.state.routes)  # outermost: the gate and the journal see the route's path
+    if box.cluster is not None:
+        app.add_middleware(ClusterSync, cluster=box.cluster)  # what another worker changed, seen first
     app.router.redirect_slashes = False
     app.openapi = lambda: _openapi(app)
     return app

@@ -15,10 +15,15 @@ from sqlalchemy.orm import Session
 
 from emulator import paths
 from emulator.clock import LATEST, Clock, in_range, wall_now
-from emulator.db import Base, Database
+from emulator.cluster import MIGRATING, Cluster
+from emulator.cluster.clock import SharedClock, write_initial
+from emulator.cluster.faults import SharedFaults
+from emulator.cluster.journal import SharedJournal
+from emulator.cluster.models import ClusterState
+from emulator.db import Database
 from emulator.db.engine import sync_sequences, wipe
 from emulator.db.migrate import upgrade
-from emulator.db.models import load_models
+from emulator.db.models import state_tables
 from emulator.db.work import UnitOfWork, Works
 from emulator.device import config
 from emulator.device.firmware import PROFILE_OF
@@ -36,6 +41,7 @@ from emulator.device.store import DocumentStore, Staging
 from emulator.events import (
     ClockChanged,
     EntryStateChanged,
+    Event,
     EventBus,
     FaxReceived,
     LineChanged,
@@ -67,14 +73,23 @@ class Box:
         self.bus = EventBus()
         self.works = Works(self.db, self.bus)
         self.zone = ZoneInfo(settings.timezone)
-        self.clock = Clock(manual=settings.manual_clock, time_scale=settings.time_scale, start=self._fresh_start())
+        # On PostgreSQL the box may be served by several workers: what they share lives in the database.
+        self.cluster = Cluster(self) if self.db.engine.dialect.name == "postgresql" else None
+        start, manual, scale = self._fresh_start(), settings.manual_clock, settings.time_scale
+        if self.cluster is None:
+            self.clock: Clock = Clock(manual=manual, time_scale=scale, start=start)
+        else:
+            self.clock = SharedClock(self.db, manual=manual, time_scale=scale, start=start)
         self.started_at = self.clock.now()
         self.random = RandomSource(settings.seed)
         self.auth = Authenticator(self.db, Passwords(settings.argon2_time_cost, settings.argon2_memory_kib))
         self.fixtures = paths.fixtures_dir()
         self.profile = PROFILES[settings.model]
         # Absolute: the conversion workers do not share this process's working directory.
-        self.store = DocumentStore(settings.documents_dir.resolve(), (settings.data_dir / "incoming").resolve())
+        incoming = (settings.data_dir / "incoming").resolve()
+        if self.cluster is not None:  # one folder per worker: a worker that starts clears its own, not the others'
+            incoming = incoming / f"worker-{self.cluster.worker}"
+        self.store = DocumentStore(settings.documents_dir.resolve(), incoming)
         self.rules = load_rules(self.fixtures / "outcomes.json")
         self.quota = documents_quota(self.store, settings.disk_quota, self.works)  # walked when first needed
         self.preprocessor = Preprocessor(
@@ -82,10 +97,18 @@ class Box:
         )
         self.inbound = InboundLine(self.store)
         self.queue = Queue(self.works, self.preprocessor, self.enabled_lines, self.inbound)
-        self.runner = Runner(self.queue, self.clock)
-        self.journal = Journal(settings.journal_size, self.zone)
-        self.faults = Faults(self.random)
+        self.runner = Runner(self.queue, self.clock, may_run=self.leads, refresh=self.refresh)
+        if self.cluster is None:
+            self.journal: Journal = Journal(settings.journal_size, self.zone)
+            self.faults: Faults = Faults(self.random)
+        else:
+            cluster = self.cluster
+            self.journal = SharedJournal(self.db, settings.journal_size, self.zone)
+            bump = lambda session: cluster.bump(session, "faults")  # noqa: E731
+            self.faults = SharedFaults(self.random, settings.seed, self.db, bump)
         self.mail = MailQueue(self)
+        if self.cluster is not None:  # the new leader looks at what is due at once
+            self.cluster.on_leadership += [self.runner.nudge, self.mail.runner.nudge]
         self._seed_hashes: dict[str, str] = {}
         self.listening_ports: set[int] = set()  # the ports the server bound (told by the server; none in tests)
         self.tls_port: int | None = settings.tls_port or None  # the HTTPS port bound (told by the server)
@@ -96,10 +119,26 @@ class Box:
         self.ready = False
         self._subscribe()
 
+    def refresh(self) -> None:
+        """Among workers: what the others changed, read (before a background turn; requests do it on arrival)."""
+        if self.cluster is not None and self.ready:
+            self.cluster.sync()
+
+    def leads(self) -> bool:
+        """Whether this process runs the queue in the background: always alone, the leader among workers."""
+        return self.cluster is None or self.cluster.leader
+
     def _subscribe(self) -> None:
         """Who reacts to what happened: the runner looks at the schedule again, the credential cache forgets."""
         wake = (EntryStateChanged, LineChanged, FaxReceived, ClockChanged, StateReplaced)
-        self.bus.subscribe(wake, lambda _event: self.runner.nudge())
+        self.bus.subscribe(wake, lambda _event: self.runner.nudge(), remote=True)
+        if self.cluster is not None:
+            cluster = self.cluster
+            self.bus.subscribe_within(Event, cluster.tell)  # the other workers hear of it when it commits
+            self.bus.subscribe_within(StateReplaced, lambda _e, work: cluster.moved(work, "state"))
+            self.bus.subscribe_within(
+                UserChanged, lambda e, work: cluster.moved(work, "credentials") if e.credentials else None
+            )
         self.bus.subscribe(UserChanged, self._credentials_changed, immediate=True)
         self.bus.subscribe(StateReplaced, lambda _event: self.auth.clear(), immediate=True)
         # The documents' tally is walked again when next needed: forgotten at the commit, and once more after the
@@ -121,9 +160,12 @@ class Box:
 
     # -- life cycle --------------------------------------------------------------------------------------------
     def start(self) -> None:
-        """Bring the schema to head, load the fixtures into an empty database, recover from a power cut."""
+        """Bring the schema to head, load the fixtures into an empty database, recover from a power cut. Among
+        workers serving one box, only a cold start (no other worker serving) recovers: the rest is theirs."""
         paths.private_dir(self.settings.data_dir)
-        upgrade(self.db.engine)
+        cold = self.cluster.join() if self.cluster is not None else True
+        with self.db.exclusive(MIGRATING):  # (workers starting together migrate one at a time)
+            upgrade(self.db.engine)
         with self.db.read() as session:
             empty = session.scalars(select(User.id).limit(1)).first() is None
         if empty:
@@ -134,18 +176,36 @@ class Box:
                 self.seed(session)
             remembered = session.get(ClockState, 1)
             generation = session.get(DocumentGeneration, 1)
-            self.store.recover(generation.value if generation is not None else None)
+            if cold:
+                self.store.recover(generation.value if generation is not None else None)
+            shared = self._join_clock(session)
         if remembered is not None and remembered.now > self.clock.now():
             self.clock.set(remembered.now)  # a restart never moves emulated time backwards
-        self.store.clear_incoming()
-        self.queue.recover(self.clock.now())
-        self.mail.recover()
+        if cold:
+            self.store.clear_incoming()
+            self.queue.recover(self.clock.now())
+            self.mail.recover()
         self.started_at = self.clock.now()  # uptime counts from this start, after the remembered time
+        if self.cluster is not None and shared is not None:
+            self.cluster.seen_now(shared)
+            self.cluster.joined(cold)
         self.ready = True
+
+    def _join_clock(self, session: Session) -> ClusterState | None:
+        """Among workers: the box's clock, or this worker's as the box's when it is the first."""
+        if self.cluster is None:
+            return None
+        row = session.get(ClusterState, 1)
+        if row is None:
+            return write_initial(session, self.clock)
+        self.clock.load(row)
+        return row
 
     def stop(self) -> None:
         if self.ready:
             self.queue.remember(self.clock.now())
+        if self.cluster is not None:
+            self.cluster.stop()
         self.db.dispose()
 
     def _seed_users(self) -> list[dict]:
@@ -176,9 +236,8 @@ class Box:
             session.add(User(password_hash=self._seed_hashes[record["username"]], **record))
 
     def wipe(self, session: Session) -> None:
-        """Every row of every table gone (children first)."""
-        load_models()
-        wipe(session, Base.metadata.sorted_tables)
+        """Every row of every state table gone (children first); what workers share is not state."""
+        wipe(session, state_tables())
 
     def reset(self) -> None:
         """Everything back to the fixtures and the settings: data, documents, clock, journal, faults, caches.
@@ -201,7 +260,7 @@ class Box:
             with self.work() as work:
                 self.wipe(work.session)
                 fill(work.session)
-                sync_sequences(work.session, Base.metadata.sorted_tables)
+                sync_sequences(work.session, state_tables())
                 work.session.add(DocumentGeneration(id=1, value=documents.generation))
                 work.on_commit(lambda: committed.append(True))
                 work.on_commit(self.works.replaced)

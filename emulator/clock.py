@@ -42,8 +42,14 @@ class Clock:
     def _now_locked(self) -> datetime:
         if self._manual:
             return self._anchor_emulated
-        elapsed = (time.monotonic() - self._anchor_real) * self._scale
-        return self._anchor_emulated + timedelta(seconds=elapsed)
+        return self._anchor_emulated + timedelta(seconds=self._elapsed_real() * self._scale)
+
+    def _elapsed_real(self) -> float:
+        """Real seconds since the anchor (monotonic: a process of its own never sees time jump)."""
+        return time.monotonic() - self._anchor_real
+
+    def _anchor_now(self) -> None:
+        self._anchor_real = time.monotonic()
 
     @property
     def manual(self) -> bool:
@@ -65,7 +71,7 @@ class Clock:
         """Switch mode or scale without a jump: the current emulated instant is kept."""
         with self._lock:
             self._anchor_emulated = self._now_locked()
-            self._anchor_real = time.monotonic()
+            self._anchor_now()
             if manual is not None:
                 self._manual = manual
             if time_scale is not None:
@@ -76,14 +82,14 @@ class Clock:
         with self._lock:
             self._manual, self._scale = manual, time_scale
             self._anchor_emulated = start
-            self._anchor_real = time.monotonic()
+            self._anchor_now()
 
     def advance_to(self, when: datetime) -> None:
         """Move the clock forward to ``when``; never backwards, under either clock (two advances at once)."""
         with self._lock:
             if when > self._now_locked():
                 self._anchor_emulated = when
-                self._anchor_real = time.monotonic()
+                self._anchor_now()
 
     def set(self, when: datetime) -> None:
         """Move the clock to ``when`` (never backwards under the scaled clock)."""
@@ -91,4 +97,4 @@ class Clock:
             if not self._manual:
                 when = max(when, self._now_locked())
             self._anchor_emulated = when
-            self._anchor_real = time.monotonic()
+            self._anchor_now()

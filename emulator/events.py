@@ -106,15 +106,31 @@ class EventBus:
 
     def __init__(self) -> None:
         self._subscribers: list[tuple[tuple[type[Event], ...], Handler, bool]] = []
+        self._observers: list[tuple[tuple[type[Event], ...], Handler]] = []
         self._within: list[tuple[tuple[type[Event], ...], WorkHandler]] = []
         self._lock = threading.Lock()
 
     def subscribe(
-        self, kinds: type[Event] | tuple[type[Event], ...], handler: Handler, *, immediate: bool = False
+        self,
+        kinds: type[Event] | tuple[type[Event], ...],
+        handler: Handler,
+        *,
+        immediate: bool = False,
+        remote: bool = False,
     ) -> None:
+        """``remote``: the handler also hears what other workers serving the same box did (it only observes: it
+        wakes, refreshes, forwards; whatever writes reacts where the event happened)."""
         kinds = kinds if isinstance(kinds, tuple) else (kinds,)
         with self._lock:
             self._subscribers.append((kinds, handler, immediate))
+            if remote:
+                self._observers.append((kinds, handler))
+
+    def publish_remote(self, events: Iterable[Event]) -> None:
+        """What another worker's units of work committed, told to this worker's observers."""
+        with self._lock:
+            observers = list(self._observers)
+        self._deliver(events, observers)
 
     def subscribe_within(self, kinds: type[Event] | tuple[type[Event], ...], handler: WorkHandler) -> None:
         """``handler(event, work)`` runs when a unit of work emits the event, inside its transaction. It must do its
@@ -137,6 +153,10 @@ class EventBus:
     def publish(self, events: Iterable[Event], *, immediate: bool = False) -> None:
         with self._lock:
             subscribers = [(kinds, handler) for kinds, handler, now in self._subscribers if now == immediate]
+        self._deliver(events, subscribers)
+
+    @staticmethod
+    def _deliver(events: Iterable[Event], subscribers: list[tuple[tuple[type[Event], ...], Handler]]) -> None:
         for event in events:
             for kinds, handler in subscribers:
                 if isinstance(event, kinds):

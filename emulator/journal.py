@@ -201,7 +201,7 @@ class Journal:
     ) -> list[dict[str, Any]]:
         """The last ``limit`` matching entries (oldest first), bodies whole."""
         found = self._matching(method, path, status, None, warned)
-        return [self._shown(e) for e in (found[-limit:] if limit else found)]
+        return [self._shown(e) for e in self._loaded(found[-limit:] if limit else found)]
 
     def page(
         self,
@@ -219,30 +219,36 @@ class Journal:
         limit = min(limit or LIST_LIMIT, LIST_LIMIT)
         found = self._matching(method, path, status, before, warned)
         shown = found[-limit:]
-        answer: dict[str, Any] = {"entries": [self._listed(e) for e in shown]}
+        answer: dict[str, Any] = {"entries": [self._listed(e) for e in self._loaded(shown)]}
         if len(found) > len(shown):
             answer["next_before"] = shown[0]["id"]
         return answer
 
     def entry(self, entry_id: int) -> dict[str, Any] | None:
         """One entry, bodies whole; None when it was never recorded, cleared or pushed out of the ring."""
-        with self._lock:
-            found = next((e for e in self._entries if e["id"] == entry_id), None)
-        return None if found is None else self._shown(found)
+        found = next((e for e in self._snapshot() if e["id"] == entry_id), None)
+        return None if found is None else self._shown(self._loaded([found])[0])
 
     def _matching(
         self, method: str | None, path: str | None, status: int | None, before: int | None, warned: bool | None
     ) -> list[dict[str, Any]]:
+        return [
+            e
+            for e in self._snapshot()
+            if (method is None or e["method"] == method.upper())
+            and (path is None or fnmatch.fnmatchcase(e["path"], path))
+            and (status is None or e["status"] == status)
+            and (before is None or e["id"] < before)
+            and (warned is None or bool(e.get("warnings")) == warned)
+        ]
+
+    def _snapshot(self) -> list[dict[str, Any]]:
+        """Every kept entry, oldest first (the bodies may be left out: ``_loaded`` adds them)."""
         with self._lock:
-            return [
-                e
-                for e in self._entries
-                if (method is None or e["method"] == method.upper())
-                and (path is None or fnmatch.fnmatchcase(e["path"], path))
-                and (status is None or e["status"] == status)
-                and (before is None or e["id"] < before)
-                and (warned is None or bool(e.get("warnings")) == warned)
-            ]
+            return list(self._entries)
+
+    def _loaded(self, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return entries  # kept whole in memory
 
     def _shown(self, entry: dict[str, Any]) -> dict[str, Any]:
         """An entry as the control plane shows it; the costly parts are done here, not while serving requests."""

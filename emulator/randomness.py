@@ -30,3 +30,8 @@ class RandomSource:
     def generator(self, seed: int) -> random.Random:
         """An independent generator for one purpose (e.g. one fault with its own seed)."""
         return random.Random(seed)
+
+    def nth(self, seed: int, index: int) -> float:
+        """The ``index``-th draw of a sequence seeded with ``seed``, whoever draws it (workers sharing one box draw a
+        fault's sequence in turns)."""
+        return random.Random(f"{seed}:{index}").random()

@@ -115,13 +115,12 @@ def serve(settings: Settings) -> int:
     # again, so with the default handlers a clean stop would die "killed by SIGTERM" (-15) or print a
     # KeyboardInterrupt traceback. These handlers make a stop during start-up exit 0; once serving, the event loop's
     # handlers stop every server gracefully.
-    if threading.current_thread() is threading.main_thread():
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, _exit_cleanly)
+    _stop_cleanly_on_signals()
     _configure_logging(settings)
     warn_if_no_unicode_font(settings.cover_font)
     sockets: list[socket.socket] = []
     try:
+        _claim(settings)
         sockets = _listen(settings)  # address in use, not ours, not an address: a clear line, not a traceback
         smtp = _listen_smtp(settings)
         tls = _certificate(settings) if settings.tls_port is not None else None
@@ -130,6 +129,25 @@ def serve(settings: Settings) -> int:
             sock.close()
         print(f"faxfinder-emulator: {exc}", file=sys.stderr)
         return 1
+    if settings.workers > 1:
+        from emulator.workers import supervise
+
+        _announce(settings, sockets, smtp)
+        return supervise(settings, sockets, smtp, tls)
+    run_worker(settings, sockets, smtp, tls, announce=True)
+    return 0
+
+
+def run_worker(
+    settings: Settings,
+    sockets: list[socket.socket],
+    smtp: socket.socket | None,
+    tls: tuple[Path, Path] | None,
+    *,
+    announce: bool,
+) -> None:
+    """Serve the box on sockets already bound: the one process, or one of its workers."""
+    _stop_cleanly_on_signals()
     app = _started_app(settings, sockets, smtp, tls is not None)
     # All that start-up built stays until exit: gc.freeze() takes it out of the collector's sight, so neither the
     # full collections while serving nor the ones while the interpreter shuts down walk it again (~0.5 s at exit).
@@ -141,10 +159,42 @@ def serve(settings: Settings) -> int:
         # One app, one box, one state: the HTTPS server shares them and leaves the app's start and stop to the first.
         config = uvicorn.Config(app, lifespan="off", ssl_certfile=str(tls[0]), ssl_keyfile=str(tls[1]), **common)
         servers.append(_Server(config))
-    _announce(settings, sockets, smtp)
+    if announce:
+        _announce(settings, sockets, smtp)
     with asyncio.Runner(loop_factory=lambda: GuardedLoop(settings.header_timeout)) as runner:
         runner.run(_serve_all(servers, sockets))
-    return 0
+
+
+_claimed: list[object] = []  # the lock file of a SQLite data dir, held open while the process lives
+
+
+def _claim(settings: Settings) -> None:
+    """A SQLite box is one process's: a second process on its data dir is refused (PostgreSQL boxes take several,
+    emulator.cluster)."""
+    if not settings.effective_database_url.startswith("sqlite"):
+        return
+    try:
+        import fcntl
+    except ImportError:  # (Windows: not checked)
+        return
+    from emulator.paths import private_dir
+
+    handle = open(private_dir(settings.data_dir) / "serve.lock", "a")  # noqa: SIM115 - held until the process ends
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise OSError(
+            f"another faxfinder-emulator already serves {settings.data_dir} (a SQLite box is one process's: give "
+            "several workers a PostgreSQL --database-url)"
+        ) from None
+    _claimed.append(handle)
+
+
+def _stop_cleanly_on_signals() -> None:
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, _exit_cleanly)
 
 
 def _configure_logging(settings: Settings) -> None:
@@ -171,7 +221,9 @@ def _announce(settings: Settings, sockets: list[socket.socket], smtp: socket.soc
         urls.append(f"https://{settings.host}:{sockets[1].getsockname()[1]}/ffws/v1")
     if smtp is not None:
         urls.append(f"smtp://{settings.host}:{smtp.getsockname()[1]} (fax by e-mail)")
-    print(f"faxfinder-emulator {settings.model} ({settings.line_count} {kind}) on {' and '.join(urls)}", flush=True)
+    workers = f" ({settings.workers} workers)" if settings.workers > 1 else ""
+    print(f"faxfinder-emulator {settings.model} ({settings.line_count} {kind}) on {' and '.join(urls)}{workers}",
+          flush=True)  # fmt: skip
     target = settings.smtp_target
     if target is not None:
         print(f"faxfinder-emulator: mail delivered to {target.shown}", flush=True)  # (never its password)

@@ -61,6 +61,13 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(Path("data"), description="Directory for the SQLite database and stored documents.")
     database_url: str | None = Field(None, description="Any SQLAlchemy URL; overrides the database in the data dir.")
+    workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Worker processes serving the box (PostgreSQL only: SQLite is one process's). Several serve "
+        "processes on one PostgreSQL --database-url and data dir are one box too.",
+    )
     time_scale: float = Field(
         20.0, gt=0, le=100000, description="Emulated seconds per wall-clock second (1 = real pacing)."
     )
@@ -301,6 +308,10 @@ class Settings(BaseSettings):
             self.lines = DEFAULT_LINES[self.model]
         if (self.certfile is None) != (self.keyfile is None):
             raise ValueError("--certfile and --keyfile go together")
+        if self.workers > 1 and not self.effective_database_url.startswith("postgresql"):
+            raise ValueError(
+                f"--workers {self.workers} needs a PostgreSQL --database-url: a SQLite database is one process's"
+            )
         return self
 
     @property

@@ -26,8 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from emulator.clock import EARLIEST, LATEST, in_range
-from emulator.db import Base
-from emulator.db.models import load_models
+from emulator.db.models import state_tables
 from emulator.device.config import SECRET_SETTINGS, hash_plain_secret
 from emulator.device.models import DocumentGeneration
 from emulator.device.quota import disk_full
@@ -48,8 +47,7 @@ class SnapshotError(ValueError):
 
 
 def _tables() -> list[Table]:
-    load_models()
-    return [table for table in Base.metadata.sorted_tables if table.name not in _NOT_STATE]
+    return [table for table in state_tables() if table.name not in _NOT_STATE]
 
 
 def _out(value: Any) -> Any:

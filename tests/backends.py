@@ -28,6 +28,7 @@ class Backend:
     """SQLite: nothing to prepare, the box's data dir holds its database."""
 
     name = "sqlite"
+    workers = 1  # boxes serving each test's box (tests/conftest.py make_box): several only on PostgreSQL
 
     def template_url(self) -> str | None:
         return None
@@ -82,6 +83,9 @@ class Postgres(Backend):
         return self._by_dir[key]
 
     def close(self) -> None:
+        from emulator.cluster import unlink_all
+
+        unlink_all()  # the boxes a test left running: their links would see their databases dropped
         with self._admin.connect() as connection:
             for name in reversed(self._made):
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -92,16 +96,24 @@ def chosen(option: str | None) -> str:
     return (option or os.environ.get("FFEMU_TEST_DATABASE") or "sqlite").lower()
 
 
-def open_backend(name: str, worker: str) -> Backend:
+def workers(option: int | None) -> int:
+    return option or int(os.environ.get("FFEMU_TEST_WORKERS") or 1)
+
+
+def open_backend(name: str, worker: str, workers: int = 1) -> Backend:
     """The backend ``name``; raises LookupError naming what is missing when it cannot run here."""
     if name == "sqlite":
+        if workers > 1:
+            raise LookupError("several workers serve one box on PostgreSQL only (--database postgresql)")
         return Backend()
     if name != "postgresql":
         raise LookupError(f"unknown database {name!r}: sqlite or postgresql")
     url = os.environ.get(POSTGRES_URL)
     if not url:
         raise LookupError(NO_SERVER)
-    return Postgres(url, worker)
+    backend = Postgres(url, worker)
+    backend.workers = workers
+    return backend
 
 
 CURRENT: Backend = Backend()  # set by conftest at the start of the session

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import os
 import shutil
 from collections.abc import Iterator
@@ -43,7 +44,7 @@ class FFClient:
 
     def __init__(self, box: Box, app: FastAPI | None = None, *, owns_box: bool = True) -> None:
         self.box = box
-        self.app = app if app is not None else create_app(box.settings, box)
+        self.app = app if app is not None else app_for(box)
         self.owns_box = owns_box
         self._loop = asyncio.new_event_loop()
         self._client = httpx.AsyncClient(
@@ -83,10 +84,16 @@ class FFClient:
     def close(self) -> None:
         self.close_client()
         if self.owns_box:
-            self.box.stop()
+            stop_box(self.box)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--workers",
+        type=int,
+        default=None,
+        help="serve every box of the client fixtures with this many workers (PostgreSQL only); env FFEMU_TEST_WORKERS",
+    )
     parser.addoption(
         "--database",
         default=None,
@@ -97,7 +104,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     worker = getattr(config, "workerinput", {}).get("workerid", "main")
     try:
-        backends.CURRENT = backends.open_backend(backends.chosen(config.getoption("--database")), worker)
+        backends.CURRENT = backends.open_backend(
+            backends.chosen(config.getoption("--database")), worker, backends.workers(config.getoption("--workers"))
+        )
     except LookupError as exc:
         pytest.exit(f"skipped: {exc}", returncode=0)
 
@@ -160,14 +169,45 @@ def box_settings(data_dir: Path, **overrides: Any) -> Settings:
     return Settings(data_dir=data_dir, **{**TEST_SETTINGS, **overrides})
 
 
-def make_box(template: Path, target: Path, **overrides: Any) -> Box:
-    """A started box on a copy of the template: its data dir, and on PostgreSQL a database made from the template's."""
+def make_box(template: Path, target: Path, workers: int | None = None, **overrides: Any) -> Box:
+    """A started box on a copy of the template: its data dir, and on PostgreSQL a database made from the template's.
+    With ``--workers N`` (PostgreSQL), N-1 more boxes serve the same database and data dir beside it, as workers
+    of one box do (``box.siblings``; ``app_for`` spreads requests over them all)."""
     shutil.copytree(template, target, dirs_exist_ok=True)
     if "database_url" not in overrides and (database := backends.CURRENT.new_database()):
         overrides["database_url"] = database
     box = Box(box_settings(target, **overrides))
     box.start()
+    box.siblings = []  # type: ignore[attr-defined]
+    for _ in range((workers or backends.CURRENT.workers) - 1):
+        sibling = Box(box_settings(target, **overrides))
+        sibling.start()
+        box.siblings.append(sibling)  # type: ignore[attr-defined]
     return box
+
+
+def stop_box(box: Box) -> None:
+    for sibling in getattr(box, "siblings", []):
+        sibling.stop()
+    box.stop()
+
+
+class RoundRobin:
+    """The apps of a box's workers behind one address: each request goes to the next, as a load balancer sends it."""
+
+    def __init__(self, apps: list[FastAPI]) -> None:
+        self.apps = apps
+        self.state = apps[0].state
+        self._turns = itertools.cycle(apps)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        app = self.apps[0] if scope["type"] == "lifespan" else next(self._turns)
+        await app(scope, receive, send)
+
+
+def app_for(box: Box) -> Any:
+    apps = [create_app(b.settings, b) for b in (box, *getattr(box, "siblings", []))]
+    return apps[0] if len(apps) == 1 else RoundRobin(apps)
 
 
 def restart_box(box: Box, target: Path, **overrides: Any) -> Box:
@@ -195,15 +235,16 @@ class SharedBoxes:
         self._boxes: dict[str, _Shared] = {}
         self._made = 0
 
-    def get(self, overrides: dict[str, Any]) -> _Shared:
+    def get(self, overrides: dict[str, Any], workers: int | None = None) -> _Shared:
         settings = box_settings(Path("."), **overrides)
         # (model_dump_json masks secrets: two SMTP URLs differing only in their password must not share a box)
         key = repr(sorted((name, _plain(getattr(settings, name))) for name in type(settings).model_fields))
+        key += f"/{workers}"
         shared = self._boxes.get(key)
         if shared is None:
             self._made += 1
-            box = make_box(self.template, self.root / f"box-{self._made}", **overrides)
-            shared = self._boxes[key] = _Shared(box, create_app(box.settings, box))
+            box = make_box(self.template, self.root / f"box-{self._made}", workers, **overrides)
+            shared = self._boxes[key] = _Shared(box, app_for(box))
         else:
             shared.box.reset()
         return shared
@@ -212,11 +253,14 @@ class SharedBoxes:
         """A test failed on this box: the next test of these settings gets a new one, whatever this one holds (a
         lock, a thread still running). Its connections are closed; it is not stopped, which could wait on them."""
         self._boxes = {key: other for key, other in self._boxes.items() if other is not shared}
-        shared.box.db.dispose()
+        for box in (shared.box, *getattr(shared.box, "siblings", [])):
+            if box.cluster is not None:
+                box.cluster.stop()
+            box.db.dispose()
 
     def stop(self) -> None:
         for shared in self._boxes.values():
-            shared.box.stop()
+            stop_box(shared.box)
         self._boxes.clear()
 
 
@@ -238,6 +282,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
+def _workers(request: pytest.FixtureRequest) -> int | None:
+    """One worker for a test marked ``one_worker``: it looks inside its box (the statements one process runs, a
+    setting it patches on one object, a process that dies while the others would go on)."""
+    return 1 if request.node.get_closest_marker("one_worker") else None
+
+
 @pytest.fixture
 def settings_overrides() -> dict[str, Any]:
     """Override in a test module (or parametrise) to run the emulator with other settings."""
@@ -250,7 +300,7 @@ def client(
 ) -> Iterator[FFClient]:
     """The shared box of these settings, reset to its fixtures, with a new connection (no cookies from before).
     A test that stops, restarts or replaces its box, or looks at its data dir, takes ``fresh_client``."""
-    shared = shared_boxes.get(settings_overrides)
+    shared = shared_boxes.get(settings_overrides, _workers(request))
     c = FFClient(shared.box, shared.app, owns_box=False)
     yield c
     c.close()
@@ -259,9 +309,11 @@ def client(
 
 
 @pytest.fixture
-def fresh_client(template_dir: Path, tmp_path: Path, settings_overrides: dict[str, Any]) -> Iterator[FFClient]:
+def fresh_client(
+    request: pytest.FixtureRequest, template_dir: Path, tmp_path: Path, settings_overrides: dict[str, Any]
+) -> Iterator[FFClient]:
     """A box of this test's own, on its own data dir (copied from the migrated template)."""
-    c = FFClient(make_box(template_dir, tmp_path / "data", **settings_overrides))
+    c = FFClient(make_box(template_dir, tmp_path / "data", _workers(request), **settings_overrides))
     yield c
     c.close()
 
@@ -283,7 +335,7 @@ def box_state(box: Box) -> BoxState:
     rows = {}
     with box.db.read() as session:
         for table in Base.metadata.sorted_tables:
-            if table.name != "document_generation":
+            if table.name != "document_generation" and not table.info.get("shared"):  # (not state: the journal…)
                 rows[table.name] = sorted(tuple(row) for row in session.execute(select(table)))
     root = box.store.root
     documents = {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in box.store.files()}

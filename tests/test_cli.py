@@ -28,6 +28,7 @@ SAMPLES: dict[str, tuple[str, list[str], Any, Any]] = {
     "port": ("9001", ["--port", "9002"], 9001, 9002),
     "model": ("FF440", ["--model", "FF840"], "FF440", "FF840"),
     "lines": ("6", ["--lines", "3"], 6, 3),
+    "workers": ("3", ["--workers", "2"], 3, 2),
     "firmware": ("guide-1.1", ["--firmware", "ff240-r1-2025"], "guide-1.1", "ff240-r1-2025"),
     "public_url": (
         "https://env.example.com",
@@ -99,7 +100,11 @@ SAMPLES: dict[str, tuple[str, list[str], Any, Any]] = {
     ),
 }
 # Settings that are only valid together: the partner comes from the environment in every case below.
-PARTNERS = {"certfile": ("FFEMU_KEYFILE", "/partner/key.pem"), "keyfile": ("FFEMU_CERTFILE", "/partner/cert.pem")}
+PARTNERS = {
+    "certfile": ("FFEMU_KEYFILE", "/partner/key.pem"),
+    "keyfile": ("FFEMU_CERTFILE", "/partner/cert.pem"),
+    "workers": ("FFEMU_DATABASE_URL", "postgresql+psycopg://partner@db/faxfinder"),
+}
 
 
 @pytest.fixture(autouse=True)

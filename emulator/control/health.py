@@ -13,7 +13,10 @@ def health(box: ControlBox) -> dict:
     """Liveness: 200 once the database is migrated."""
     if not box.ready:
         raise ControlError(503, "starting")
-    return {"status": "ok", "model": box.settings.model, "version": __version__}
+    answer = {"status": "ok", "model": box.settings.model, "version": __version__}
+    if box.cluster is not None:  # which of the box's workers answered, and whether it runs the queue
+        answer.update(worker=box.cluster.worker, leader=box.cluster.leader)
+    return answer
 
 
 @control.route("GET", "/endpoints")

@@ -76,10 +76,15 @@ def _sqlite_connect(dbapi_connection, record) -> None:  # noqa: ANN001
     _sqlite_pragmas(dbapi_connection, record)
 
 
+LOCK_SPACE = 0x46415846  # "FAXF": the first key of every advisory lock of ours (emulator.cluster)
+WRITER_LOCK = {"space": LOCK_SPACE, "key": 1}
+
+
 class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
+        self.postgres = self.engine.dialect.name == "postgresql"
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._readers = sessionmaker(self.engine.execution_options(read_only=True), expire_on_commit=False)
 
@@ -90,15 +95,33 @@ class Database:
             yield session
 
     def begin(self, *, write: bool) -> Session:
-        """A session with its transaction begun (a writer's takes SQLite's write lock at once); the caller commits
-        or rolls back and closes it. Units of work use this; short internal jobs use ``transaction``/``read``."""
+        """A session with its transaction begun (a writer's takes SQLite's write lock at once, or PostgreSQL's
+        advisory lock of the box's writers: workers serving one box write one at a time); the caller commits or
+        rolls back and closes it. Units of work use this; short internal jobs use ``transaction``/``read``."""
         session = (self._sessions if write else self._readers)()
         try:
             session.begin()
+            if write and self.postgres:
+                session.execute(text("SELECT pg_advisory_xact_lock(:space, :key)"), WRITER_LOCK)
         except BaseException:
             session.close()
             raise
         return session
+
+    @contextmanager
+    def exclusive(self, key: int) -> Iterator[None]:
+        """On PostgreSQL, one holder at a time among every process using this database (an advisory lock of the
+        session, ``key`` in our namespace); elsewhere nothing to do: one process owns a SQLite file."""
+        if not self.postgres:
+            yield
+            return
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:space, :key)"), {"space": LOCK_SPACE, "key": key})
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:space, :key)"), {"space": LOCK_SPACE, "key": key})
+                connection.commit()
 
     @contextmanager
     def read(self) -> Iterator[Session]:

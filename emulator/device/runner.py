@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+from collections.abc import Callable
 from datetime import datetime
 
 from emulator.clock import Clock
@@ -24,8 +25,14 @@ class Waker:
 
     name = "waker"
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(
+        self, clock: Clock, may_run: Callable[[], bool] = lambda: True, refresh: Callable[[], None] = lambda: None
+    ) -> None:
         self.clock = clock
+        # Among workers serving one box, only the leader works in the background, and it reads what the others
+        # changed (the clock first) before it looks.
+        self.may_run = may_run
+        self.refresh = refresh
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task | None = None
@@ -78,11 +85,18 @@ class Waker:
 class Runner(Waker):
     name = "fax-queue"
 
-    def __init__(self, queue: Queue, clock: Clock) -> None:
-        super().__init__(clock)
+    def __init__(
+        self,
+        queue: Queue,
+        clock: Clock,
+        may_run: Callable[[], bool] = lambda: True,
+        refresh: Callable[[], None] = lambda: None,
+    ) -> None:
+        super().__init__(clock, may_run, refresh)
         self.queue = queue
 
     def _next_due(self) -> datetime | None:
+        self.refresh()
         with self.queue.works(write=False) as look:
             return self.queue.next_due(look.session)
 
@@ -90,7 +104,7 @@ class Runner(Waker):
         while True:
             try:
                 await self._sleep(await asyncio.to_thread(self._next_due))
-                if not self.clock.manual:
+                if not self.clock.manual and self.may_run():
                     await asyncio.to_thread(self.queue.run_until, self.clock.now())
             except asyncio.CancelledError:
                 raise

@@ -63,7 +63,7 @@ class MailQueue:
         bus.subscribe_within(EntryStateChanged, self.enqueue.entry_changed)
         bus.subscribe_within(ReceptionEnded, self.enqueue.reception_ended)
         bus.subscribe_within(StateReplaced, self._replaced)
-        bus.subscribe((MailQueued, ClockChanged, StateReplaced), lambda _event: self.runner.nudge())
+        bus.subscribe((MailQueued, ClockChanged, StateReplaced), lambda _event: self.runner.nudge(), remote=True)
 
     def _replaced(self, _event: StateReplaced, work: UnitOfWork) -> None:
         """An imported mail is put where it can move in the import's own transaction: a try of the new state
@@ -116,13 +116,17 @@ class MailRunner(Waker):
     name = "mail-queue"
 
     def __init__(self, mail: MailQueue) -> None:
-        super().__init__(mail.box.clock)
+        super().__init__(mail.box.clock, mail.box.leads, mail.box.refresh)
         self.mail = mail
 
     async def _run(self) -> None:
         mail = self.mail
         while True:
             try:
+                if not self.may_run():  # another worker serving the box composes and delivers
+                    await self._sleep(None, idle=False)
+                    continue
+                await asyncio.to_thread(self.refresh)
                 await asyncio.to_thread(mail.settle)
                 due = None
                 if mail.delivery is not None:

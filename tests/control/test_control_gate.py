@@ -184,6 +184,7 @@ def test_the_default_caps_are_documented_and_device_like(client):
         assert "413" in (fields[name].description or "")
 
 
+@pytest.mark.one_worker  # (it looks at the app's middleware)
 def test_the_gate_guards_the_whole_control_surface(client):
     from emulator import catalogue
 

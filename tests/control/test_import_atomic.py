@@ -24,6 +24,9 @@ from tests.conftest import FFClient, box_settings, box_state, make_box, message_
 from tests.control.test_snapshots import EXPORT, IMPORT, export, populate
 from tests.ffws.clients import create_user, fax_to, schedule
 
+# A process that dies in the middle, and its restart: with workers, the others would go on (and finish its work).
+pytestmark = pytest.mark.one_worker
+
 
 class Died(BaseException):
     """The process ends here: nothing after this point runs, no handler catches it."""
@@ -32,7 +35,7 @@ class Died(BaseException):
 @pytest.fixture
 def target(template_dir: Path, tmp_path: Path) -> Iterator[FFClient]:
     """The box that imports: it has a state of its own (a user, a fax and its documents) to lose."""
-    box = FFClient(make_box(template_dir, tmp_path / "target"))
+    box = FFClient(make_box(template_dir, tmp_path / "target", workers=1))
     create_user(box, "frank", "frank-pw")
     schedule(box, fax_to("218-555-3000"))
     box.post("/_emulator/clock/advance", json={"seconds": 60})
@@ -49,6 +52,8 @@ def snapshot(client) -> dict:  # noqa: ANN001
 
 def _restart(client: FFClient) -> Box:
     """What a start after the crash finds, the box started again on the same data dir."""
+    if client.box.cluster is not None:  # a process that died holds no connection, its link to other workers included
+        client.box.cluster.stop()
     client.box.db.dispose()
     box = Box(box_settings(client.box.settings.data_dir, database_url=client.box.settings.database_url))
     box.start()

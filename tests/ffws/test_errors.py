@@ -165,7 +165,11 @@ def test_health_answers_json(client):
     response = client.get("/_emulator/health", auth=None)
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
-    assert response.json() == {"status": "ok", "model": "FF240-IP", "version": __version__}
+    expected = {"status": "ok", "model": "FF240-IP", "version": __version__}
+    if client.box.cluster is not None:  # (PostgreSQL: which of the box's workers answered, and whether it leads)
+        expected |= {"worker": response.json()["worker"], "leader": response.json()["leader"]}
+        assert response.json()["worker"] in {b.cluster.worker for b in (client.box, *client.box.siblings)}
+    assert response.json() == expected
 
 
 @pytest.mark.parametrize(

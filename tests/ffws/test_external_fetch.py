@@ -82,6 +82,7 @@ def test_the_control_plane_is_never_fetched_not_even_through_a_redirect(client):
             assert "control plane" in refused_with(client, f"{base}/doc.pdf")
 
 
+@pytest.mark.one_worker  # (the box's listening ports are patched on one worker's object)
 def test_the_emulators_own_listeners_are_never_fetched(client, monkeypatch):
     with document_server({"/doc.pdf": (PDF, "application/pdf")}) as base:
         port = int(base.rsplit(":", 1)[1])
@@ -90,6 +91,7 @@ def test_the_emulators_own_listeners_are_never_fetched(client, monkeypatch):
             assert refused_with(client, url).endswith("the emulator never fetches from its own listeners")
 
 
+@pytest.mark.one_worker
 @pytest.mark.parametrize("host", ["[::ffff:127.0.0.1]", "[::ffff:7f00:1]", "127.1", "localhost."])
 def test_other_spellings_of_a_local_address_are_the_same_listener(client, monkeypatch, host):
     with document_server({"/doc.pdf": (PDF, "application/pdf")}) as base:
@@ -112,6 +114,7 @@ def test_a_denied_host_in_another_spelling_is_still_denied(client, host):
         assert "is denied" in refused_with(client, f"http://{host}:{port}/doc.pdf")
 
 
+@pytest.mark.one_worker
 def test_a_redirect_is_checked_again_at_every_hop(client, monkeypatch):
     with document_server({"/doc.pdf": (PDF, "application/pdf")}) as target:
         monkeypatch.setattr(client.box, "listening_ports", {int(target.rsplit(":", 1)[1])})

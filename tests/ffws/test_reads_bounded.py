@@ -95,7 +95,9 @@ def build_history(client: FFClient) -> None:
 @pytest.fixture(scope="module")
 def history(template_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FFClient]:
     """One box with the history above, for every (read-only) test of this module."""
-    client = FFClient(make_box(template_dir, tmp_path_factory.mktemp("bounded-reads") / "data", model="FF440"))
+    # One worker: the tests count the statements and rows of the process that serves them.
+    data_dir = tmp_path_factory.mktemp("bounded-reads") / "data"
+    client = FFClient(make_box(template_dir, data_dir, workers=1, model="FF440"))
     try:
         build_history(client)
         yield client
