@@ -50,6 +50,7 @@ docs: $(VENV)/.installed
 
 bench: $(VENV)/.installed-test compile
 	$(BIN)/python bench/verify_throughput.py
+	$(BIN)/python bench/plugin_start.py
 
 # Bounded fuzzing, not part of `make test`: the XML parser (hypothesis) and the control plane (schemathesis).
 FUZZ_SECONDS ?= 60

@@ -6,6 +6,7 @@ import asyncio
 import re
 import smtplib
 import threading
+import time
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
@@ -15,7 +16,9 @@ from urllib.parse import urlsplit
 import httpx
 
 ADMIN = ("admin", "admin")
+FINAL = ("sent", "failed", "dead", "aborted")
 _STATE = re.compile(r"<state>([^<]*)</state>")
+_MESSAGE = re.compile(r"<schedule_message>([^<]*)</schedule_message>")
 
 
 def _isolated(settings_class: type) -> type:
@@ -48,14 +51,26 @@ class EmulatorServer:
         self.base_url = ""
         self.smtp_port: int | None = None
 
+    def _settings(self) -> Any:
+        from emulator.settings import Settings
+
+        return _isolated(Settings)(data_dir=self.data_dir, host="127.0.0.1", port=0, **self.settings)
+
+    def prepare(self) -> None:
+        """Migrate and seed the data dir, and stop: a template the data dirs of other boxes are copied from."""
+        from emulator.box import Box
+
+        box = Box(self._settings())
+        box.start()
+        box.stop()
+
     def start(self) -> None:
         import uvicorn
 
         from emulator.app import create_app
         from emulator.server import bind, connection_options
-        from emulator.settings import Settings
 
-        settings = _isolated(Settings)(data_dir=self.data_dir, host="127.0.0.1", port=0, **self.settings)
+        settings = self._settings()
         app = create_app(settings)
         app.state.box.start()
         sock = bind("127.0.0.1", 0)
@@ -122,24 +137,44 @@ class EmulatorHandle:
 
     def state_of(self, entry_url: str) -> str:
         """The state of a fax entry, given its fax_entry_url (https://any-host/ffws/v1/ofax/KEY/ENTRY)."""
-        response = self._http.get(urlsplit(entry_url).path, auth=self.auth)
-        match = _STATE.search(response.text)
-        if response.status_code != 200 or match is None:
-            raise AssertionError(f"GET {entry_url}: {response.status_code} {response.text}")
-        return match.group(1)
+        return self._entry(entry_url)[0]
 
-    def wait_for_state(self, entry_url: str, *states: str, step: float = 5, within: float = 86400) -> str:
-        """Advance the clock in steps until the entry is in one of ``states`` (default: any final state)."""
-        wanted = states or ("sent", "failed", "dead", "aborted")
-        waited = 0.0
-        state = self.state_of(entry_url)
-        while state not in wanted:
-            if waited >= within:
-                raise AssertionError(f"{entry_url} still {state!r} after {within} emulated seconds; wanted {wanted}")
-            self.advance(step)
-            waited += step
-            state = self.state_of(entry_url)
-        return state
+    def _entry(self, entry_url: str) -> tuple[str, str]:
+        response = self._http.get(urlsplit(entry_url).path, auth=self.auth)
+        state, message = _STATE.search(response.text), _MESSAGE.search(response.text)
+        if response.status_code != 200 or state is None:
+            raise AssertionError(f"GET {entry_url}: {response.status_code} {response.text}")
+        return state.group(1), message.group(1) if message else ""
+
+    def wait_for_state(
+        self, entry_url: str, *states: str, step: float = 10, within: float = 86400, timeout: float = 30
+    ) -> str:
+        """Until the entry is in one of ``states`` (default: any final state), and its state: under the manual
+        clock by advancing it ``step`` emulated seconds at a time (``within`` at most), under a scaled one by
+        waiting. An entry that ends in another final state raises at once, naming it and its schedule_message; so
+        does one still on its way after ``timeout`` wall seconds."""
+        wanted = states or FINAL
+        manual = self.clock()["manual"]
+        started, waited = time.monotonic(), 0.0
+        pause = threading.Event()
+        while True:
+            state, message = self._entry(entry_url)
+            if state in wanted:
+                return state
+            expected = " or ".join(wanted)
+            if state in FINAL:
+                raise AssertionError(f"{entry_url} ended {state!r} ({message!r}), not {expected}")
+            spent = time.monotonic() - started
+            if waited >= within or spent >= timeout:
+                raise AssertionError(
+                    f"{entry_url} still {state!r} ({message!r}) after {waited:g} emulated and {spent:.1f} wall "
+                    f"seconds; wanted {expected}"
+                )
+            if manual:
+                self.advance(step)
+                waited += step
+            else:
+                pause.wait(0.1)
 
     def inbound(self, **fields: Any) -> dict[str, Any]:
         """Simulate a received fax (remote_id, caller_id, extension, line, pages or document_base64, outcome)."""

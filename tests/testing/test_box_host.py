@@ -1,0 +1,100 @@
+"""The box host of a test run (emulator.testing.host): a box per request, living while its asker's connection stays
+open; the host and its boxes end with the run's owner process."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from emulator.testing.host import ADDRESS
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the box host forks: not on this platform")
+
+
+def until(condition, seconds: float = 15) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+def answers(url: str) -> bool:
+    try:
+        return httpx.get(url + "/_emulator/health", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+@pytest.fixture
+def owner() -> Iterator[subprocess.Popen]:
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    yield process
+    process.kill()
+    process.wait()
+
+
+@pytest.fixture
+def host(tmp_path: Path, owner: subprocess.Popen) -> Iterator[tuple[subprocess.Popen, int]]:
+    log = (tmp_path / "log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "emulator.testing.host", str(tmp_path), str(owner.pid)], stdout=log, stderr=log
+    )
+    assert until(lambda: (tmp_path / ADDRESS).exists(), 60), (tmp_path / "log").read_text()
+    yield process, json.loads((tmp_path / ADDRESS).read_text())["port"]
+    process.terminate()
+    process.wait(timeout=15)
+    log.close()
+
+
+def ask(port: int, request: bytes) -> tuple[socket.socket, dict]:
+    connection = socket.create_connection(("127.0.0.1", port), timeout=30)
+    connection.sendall(request + b"\n")
+    with connection.makefile("rb") as answer:
+        return connection, json.loads(answer.readline())
+
+
+def test_a_box_lives_while_its_connection_stays_open(host, tmp_path):
+    _, port = host
+    first, box = ask(port, json.dumps({"settings": {"model": "FF440"}, "data_dir": str(tmp_path / "a")}).encode())
+    second, other = ask(port, json.dumps({"settings": {}, "data_dir": str(tmp_path / "b")}).encode())
+    assert box["base_url"] != other["base_url"] and box["pid"] != other["pid"]
+    assert httpx.get(box["base_url"] + "/_emulator/health").json()["model"] == "FF440"
+    assert (tmp_path / "template" / "ready").exists()  # (made once; each box a copy)
+    first.close()
+    assert until(lambda: not answers(box["base_url"]))
+    assert answers(other["base_url"])
+    second.close()
+    assert until(lambda: not answers(other["base_url"]))
+
+
+def test_a_request_it_cannot_serve_is_answered_with_the_reason(host, tmp_path):
+    _, port = host
+    connection, reply = ask(port, b"not json")
+    assert "error" in reply
+    connection.close()
+    request = {"settings": {"model": "FF999"}, "data_dir": str(tmp_path / "c")}
+    connection, reply = ask(port, json.dumps(request).encode())
+    assert reply["error"].startswith("the box could not start") and "Input should be 'FF240-IP'" in reply["error"]
+    connection.close()
+
+
+def test_the_host_and_its_boxes_end_with_the_owner(host, owner, tmp_path):
+    process, port = host
+    connection, box = ask(port, json.dumps({"settings": {}, "data_dir": str(tmp_path / "d")}).encode())
+    owner.kill()
+    owner.wait()
+    assert process.wait(timeout=15) == 0
+    assert not (tmp_path / ADDRESS).exists()
+    assert until(lambda: not answers(box["base_url"]))
+    connection.close()
