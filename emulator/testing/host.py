@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import select
 import selectors
 import shutil
 import signal
@@ -31,6 +32,7 @@ from typing import Any
 TEMPLATE = "template"
 ADDRESS = "host.json"
 STOP_GRACE = 5.0
+BOX_START_TIMEOUT = 60.0
 
 
 def copy_template(template: Path, target: Path) -> None:
@@ -90,7 +92,9 @@ def _box(template: Path, request: dict[str, Any], answer: int) -> None:
     os.write(answer, (json.dumps(reply) + "\n").encode())
     os.close(answer)
     if server is not None:
-        stop.wait()
+        host = os.getppid()
+        while not stop.wait(1) and os.getppid() == host:  # (a host that died leaves no box behind)
+            pass
         server.stop()
     os._exit(code)
 
@@ -104,6 +108,7 @@ class Host:
         self._buffers: dict[socket.socket, bytes] = {}
         self._boxes: dict[socket.socket, list[int]] = {}
         self._stopping: dict[int, float] = {}  # pid -> when SIGTERM was sent
+        self._listener: socket.socket | None = None
 
     def run(self) -> None:
         import emulator.app  # noqa: F401 (imported once, here: what every box forked from the host then has)
@@ -113,7 +118,7 @@ class Host:
             shutil.rmtree(self.template, ignore_errors=True)
             _prepare(self.template)
             (self.template / "ready").touch()
-        listener = socket.create_server(("127.0.0.1", 0))
+        self._listener = listener = socket.create_server(("127.0.0.1", 0))
         listener.setblocking(False)
         self._selector.register(listener, selectors.EVENT_READ)
         address = self.directory / ADDRESS
@@ -180,17 +185,21 @@ class Host:
         if pid == 0:
             os.close(readable)
             self._selector.close()
-            for connection in self._buffers:
-                connection.close()
+            for connection in [self._listener, *self._buffers]:
+                if connection is not None:
+                    connection.close()
             _box(self.template, request, writable)
         os.close(writable)
         with os.fdopen(readable, "rb") as answer:
-            line = answer.readline()
+            ready, _, _ = select.select([answer], [], [], BOX_START_TIMEOUT)
+            line = answer.readline() if ready else b""
         try:
             return json.loads(line)
         except ValueError:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
             self._stopping[pid] = time.monotonic()
-            return {"error": "the box ended before it started (see the host's log)"}
+            return {"error": "the box did not start (see the host's log)"}
 
     def _hang_up(self, connection: socket.socket) -> None:
         self._selector.unregister(connection)

@@ -98,3 +98,13 @@ def test_the_host_and_its_boxes_end_with_the_owner(host, owner, tmp_path):
     assert not (tmp_path / ADDRESS).exists()
     assert until(lambda: not answers(box["base_url"]))
     connection.close()
+
+
+def test_a_host_killed_leaves_no_box_behind(host, tmp_path):
+    process, port = host
+    connection, box = ask(port, json.dumps({"settings": {}, "data_dir": str(tmp_path / "e")}).encode())
+    assert answers(box["base_url"])
+    process.kill()  # (no chance to stop its boxes itself)
+    process.wait()
+    assert until(lambda: not answers(box["base_url"]))
+    connection.close()
