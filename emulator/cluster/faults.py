@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import fields
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from emulator.cluster.models import ClusterFault, ClusterState
@@ -60,6 +60,8 @@ class SharedFaults(Faults):
         """Every fault gone, and the box's random sequence back at its start (a reset)."""
         with self._db.transaction() as session:
             session.execute(delete(ClusterFault))
+            if session.get_bind().dialect.name == "postgresql":  # ids start again at 1, as in memory
+                session.execute(text("ALTER SEQUENCE cluster_faults_id_seq RESTART WITH 1"))
             session.execute(update(ClusterState).where(ClusterState.id == 1).values(random_draws=0))
             self._bump(session)
         with self._lock:

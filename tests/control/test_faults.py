@@ -45,6 +45,9 @@ def test_add_list_remove_and_clear(client):
     assert client.delete(FAULTS).json() == {"status": "cleared"}
     assert listed(client) == []
     assert client.get(VERIFY).status_code == 200
+    assert add(client, path=VERIFY, delay_ms=1) == 1  # numbered from 1 again, as after a reset
+    assert client.post("/_emulator/reset").status_code == 200
+    assert add(client, path=VERIFY, delay_ms=1) == 1
 
 
 def test_matched_and_remaining_count_down_and_an_exhausted_fault_stops(client):
