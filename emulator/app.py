@@ -114,7 +114,7 @@ def _mount(app: FastAPI, model: str) -> None:
             methods=[endpoint.method],
             status_code=endpoint.status_code,
             responses=documented(endpoint.errors),
-            openapi_extra={"requestBody": endpoint.body} if endpoint.body else None,
+            openapi_extra=endpoint.openapi_extra(),
         )
 
 

@@ -53,6 +53,9 @@ from emulator.ffws.auth import Authenticator, Passwords
 from emulator.ffws.users.models import User
 from emulator.journal import Journal
 from emulator.mail.service import MailQueue
+from emulator.observe import logs
+from emulator.observe.live import Hub
+from emulator.observe.metrics import Metrics
 from emulator.randomness import RandomSource
 from emulator.settings import Settings
 
@@ -117,6 +120,8 @@ class Box:
         # by e-mail is on where the box listens for it.
         self.setting_defaults = {"t37_settings": {"enabled": settings.smtp_listen_port is not None}}
         self.ready = False
+        self.metrics = Metrics(self)
+        self.live = Hub(self)
         self._subscribe()
 
     def refresh(self) -> None:
@@ -146,6 +151,10 @@ class Box:
         self.bus.subscribe(StateReplaced, self.quota.invalidate, immediate=True)
         self.bus.subscribe(StateReplaced, self.quota.invalidate)
         self.mail.subscribe(self.bus)  # receipts and received faxes queued with what causes them; composed later
+        # Those who watch: log lines, metrics, the live stream.
+        logs.attach(self.bus)
+        self.metrics.attach(self.bus)
+        self.live.attach(self.bus)
 
     def _credentials_changed(self, event: UserChanged) -> None:
         if event.credentials:
@@ -323,9 +332,14 @@ class Box:
                 if isinstance(result, InboundFax):
                     self.inbound.store_document(result, prepared)
                     self.quota.stored_file(work, self.inbound.document(result.id))
-                    work.emit(FaxReceived(result.id, result.line_number))
+                    work.emit(
+                        FaxReceived(
+                            result.id, result.line_number, result.remote_id, result.caller_id, result.recipient,
+                            result.pages,
+                        )
+                    )  # fmt: skip
                 else:
-                    work.emit(FaxReceived(None, result.line_number or None))
+                    work.emit(FaxReceived(None, result.line_number or None, result.remote_id, result.number))
         finally:
             if prepared is not None:
                 prepared.unlink(missing_ok=True)

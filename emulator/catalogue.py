@@ -31,6 +31,13 @@ class Endpoint:
     errors: tuple[int, ...] = ()  # error statuses documented in the control plane's OpenAPI
     body: dict[str, Any] | None = field(default=None, compare=False, repr=False)  # OpenAPI requestBody, if read by hand
     params: tuple[str, ...] = ()  # the query parameters it reads (any other is noted as tolerated)
+    responses: dict[str, Any] | None = field(default=None, compare=False, repr=False)  # OpenAPI answers beyond JSON
+
+    def openapi_extra(self) -> dict[str, Any] | None:
+        extra = {"requestBody": self.body} if self.body else {}
+        if self.responses:
+            extra["responses"] = self.responses
+        return extra or None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -62,6 +69,7 @@ class Surface:
         errors: tuple[int, ...] = (),
         body: dict[str, Any] | None = None,
         params: tuple[str, ...] = (),
+        responses: dict[str, Any] | None = None,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         def register(handler: Callable[..., Any]) -> Callable[..., Any]:
             summary = (handler.__doc__ or "").strip().split("\n")[0]
@@ -77,6 +85,7 @@ class Surface:
                     errors,
                     body,
                     params,
+                    responses,
                 )
             )
             self.params_of[handler] = params

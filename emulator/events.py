@@ -1,8 +1,8 @@
 """Domain events: what happened in the box, published after the transaction that made it happen has committed.
 
-Whatever reacts to the box's state (the queue's runner, the credential cache, the mail queue, and later the live
-dashboard and recording) subscribes here; nothing that changes state calls them by hand. This module imports nothing
-of ours.
+Whatever reacts to the box's state (the queue's runner, the credential cache, the mail queue, the logs, the metrics,
+the live stream, and later recording) subscribes here; nothing that changes state calls them by hand. This module
+imports nothing of ours.
 """
 
 from __future__ import annotations
@@ -22,11 +22,21 @@ class Event:
 
 @dataclass(frozen=True)
 class EntryStateChanged(Event):
-    """A fax entry was created or moved to another state (``state`` is the new one)."""
+    """A fax entry was created or moved to another state (``state`` is the new one, ``previous`` the one it left;
+    empty for a new entry). The rest describes the entry as it is now, for whoever reports it (logs, the live
+    stream): they need not read it back from the database."""
 
     fax_id: int
     number: int
     state: str
+    previous: str = ""
+    owner: str = ""
+    fax_number: str = ""
+    pages: int = 0
+    try_number: int = 1
+    message: str = ""
+    line: int | None = None  # the line of the try that starts (state sending)
+    agent: str = ""
 
 
 @dataclass(frozen=True)
@@ -42,14 +52,32 @@ class FaxReceived(Event):
 
     inbound_id: int | None
     line: int | None
+    remote_id: str = ""
+    caller_id: str = ""
+    recipient: str = ""  # the usernames its route delivers to, comma-separated
+    pages: int = 0
 
 
 @dataclass(frozen=True)
 class ReceptionEnded(Event):
-    """A received fax's call ended (``result``: success, partial or failure): its pages are all in."""
+    """A received fax's call ended: its pages are in (``result`` success, failure or partial)."""
 
     inbound_id: int
+    line: int
+    pages: int
     result: str
+    recipient: str = ""
+    remote_id: str = ""
+
+
+@dataclass(frozen=True)
+class FaxConverted(Event):
+    """A fax's attachments were converted (``error`` empty) or refused; ``seconds``: how long it took, wall time."""
+
+    fax_id: int
+    pages: int | None
+    error: str
+    seconds: float
 
 
 @dataclass(frozen=True)
@@ -89,6 +117,21 @@ class StateReplaced(Event):
     """Every persistent thing was replaced: ``how`` is ``reset`` or ``import``."""
 
     how: str
+
+
+@dataclass(frozen=True)
+class ExchangeRecorded(Event):
+    """A /ffws/v1 exchange ended and was recorded in the journal (``journal_id``). No body, no credential: who
+    wants those reads the journal."""
+
+    journal_id: int
+    method: str
+    path: str
+    route: str  # the route's path template (/ffws/v1/ofax/{faxkey}); unmatched when no route matched
+    status: int | None
+    user: str | None
+    duration_ms: float
+    reason: str | None = None
 
 
 Handler = Callable[[Event], None]

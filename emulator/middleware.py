@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from emulator.catalogue import device
+from emulator.events import ExchangeRecorded
 from emulator.journal import KEEP_BODY, without_passwords
 from emulator.wire import dialect
 from emulator.wire.errors import FFWSError
@@ -60,6 +61,15 @@ async def _drop(send: Send) -> None:
         raise ConnectionDropped("connection dropped by an injected fault")
     transport.close()
     await asyncio.sleep(0)  # let the server see the connection lost before the app returns without an answer
+
+
+def _recorded(entry: dict[str, Any], scope: Scope) -> ExchangeRecorded:
+    """What the logs, the metrics and the live stream learn of an exchange (no body, no header)."""
+    route = getattr(scope.get("route"), "path", None) or "unmatched"
+    return ExchangeRecorded(
+        entry["id"], entry["method"], entry["path"], route, entry["status"], entry["user"], entry["duration_ms"],
+        entry["reason"],
+    )  # fmt: skip
 
 
 class DeviceMiddleware:
@@ -126,6 +136,7 @@ class DeviceMiddleware:
             if "attachments" in state:
                 entry["attachments"] = state["attachments"]
             box.journal.record(entry)
+            box.bus.publish([_recorded(entry, scope)])
 
     async def _exchange(self, scope: Scope, receive: Receive, send: Send, raw_send: Send, entry: dict) -> None:
         # A fault matches the request as the client sent it (as the journal shows it) or as it is served.

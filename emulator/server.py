@@ -19,6 +19,7 @@ import uvicorn
 from emulator.app import create_app
 from emulator.connections import GuardedLoop, Limits, Pool, guarded_protocol, open_files_limit
 from emulator.documents.fonts import warn_if_no_unicode_font
+from emulator.observe import logs
 from emulator.settings import Settings
 
 log = logging.getLogger("emulator")
@@ -154,6 +155,7 @@ def run_worker(
     gc.freeze()
     gc.enable()
     common = connection_options(settings)
+    common["log_config"] = None  # uvicorn's own lines go through the handler above, in the same format
     servers = [_Server(uvicorn.Config(app, **common))]
     if tls is not None:
         # One app, one box, one state: the HTTPS server shares them and leaves the app's start and stop to the first.
@@ -198,7 +200,7 @@ def _stop_cleanly_on_signals() -> None:
 
 
 def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    logs.configure(settings.log_level, settings.log_format)
     if settings.log_level != "debug":  # aiosmtpd's line for every SMTP connection and command
         logging.getLogger("mail.log").setLevel(logging.WARNING)
 

@@ -257,7 +257,15 @@ class Settings(BaseSettings):
     )
     argon2_time_cost: int = Field(2, ge=1, le=10, description="Argon2 time cost for stored passwords.")
     argon2_memory_kib: int = Field(19456, ge=8, le=1048576, description="Argon2 memory cost (KiB).")
-    log_level: Literal["critical", "error", "warning", "info", "debug"] = Field("info", description="Server log level.")
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = Field(
+        "info",
+        description="Server log level; info logs one line per /ffws/v1 request and per step of a fax's life.",
+    )
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="Log lines as readable text, or as one JSON object a line (time, level, logger, message and "
+        "the step's fields) for a log collector.",
+    )
 
     @field_validator("timezone")
     @classmethod

@@ -74,6 +74,7 @@ SAMPLES: dict[str, tuple[str, list[str], Any, Any]] = {
     "argon2_time_cost": ("3", ["--argon2-time-cost", "4"], 3, 4),
     "argon2_memory_kib": ("1024", ["--argon2-memory-kib", "2048"], 1024, 2048),
     "log_level": ("debug", ["--log-level", "warning"], "debug", "warning"),
+    "log_format": ("json", ["--log-format", "text"], "json", "text"),
     "max_attachment_pages": ("50", ["--max-attachment-pages", "60"], 50, 60),
     "max_fax_pages": ("70", ["--max-fax-pages", "80"], 70, 80),
     "max_page_pixels": ("1000000", ["--max-page-pixels", "2000000"], 1_000_000, 2_000_000),

@@ -26,6 +26,7 @@ class LineState:
     direction: str = ""  # "outbound", "inbound" or "" when idle
     page: int = 0  # page on the wire (1-based), 0 when none
     pages_done: int = 0
+    pages: int = 0  # pages the call carries (page n of m), 0 when none
     fax_number: str = ""
     remote_id: str = ""
     baud_rate: int | None = None
@@ -45,6 +46,7 @@ def _outbound(attempt: Attempt, now: datetime) -> LineState:
         direction="outbound",
         page=current_page(attempt, now),
         pages_done=pages_done(attempt, now),
+        pages=attempt.pages_planned,
         fax_number=attempt.fax_number,
         remote_id=attempt.remote_id if connected else "",
         baud_rate=attempt.baud_rate if connected else None,
@@ -62,6 +64,7 @@ def _inbound(fax: InboundFax, inbound: InboundLine, now: datetime) -> LineState:
         direction="inbound",
         page=page,
         pages_done=max(page - 1, 0),
+        pages=fax.pages,
         fax_number=fax.caller_id,
         remote_id=fax.remote_id if connected else "",
         baud_rate=BAUD_RATE if connected else None,

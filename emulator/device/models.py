@@ -9,6 +9,7 @@ from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from emulator.db.base import Base
+from emulator.events import EntryStateChanged
 
 # Entry states of the device (09 §9.3).
 PREPROCESSING = "preprocessing"
@@ -114,6 +115,13 @@ class FaxEntry(Base):
     approver: Mapped[str] = mapped_column(String(64), default="")
     approval_time: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     fax: Mapped[Fax] = relationship(back_populates="entries", lazy="joined")
+
+    def changed(self, previous: str = "", line: int | None = None) -> EntryStateChanged:
+        """The event of this entry's move from ``previous`` to its state now."""
+        return EntryStateChanged(
+            self.fax_id, self.number, self.state, previous, self.owner, self.recipient_fax_number, self.pages,
+            self.try_number, self.schedule_message, line, self.fax.agent,
+        )  # fmt: skip
 
     def complete(self, state: str, message: str, now: datetime) -> None:
         """Into a final state at ``now``: nothing more is due."""

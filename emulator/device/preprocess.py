@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -27,6 +28,7 @@ from emulator.device.quota import CONVERSION_NO_STORAGE, DiskQuota, disk_full
 from emulator.device.store import DocumentStore
 from emulator.documents import worker
 from emulator.documents.limits import DEFAULT_LIMITS, Limits, TooManyPages
+from emulator.events import FaxConverted
 from emulator.wire.times import format_time
 
 log = logging.getLogger("emulator.queue")
@@ -102,10 +104,12 @@ class Preprocessor:
             for fax_id, (cover, attachments) in self._unconverted(works, now).items():
                 if works.epoch != epoch:  # the rest is gone too: a reset or import came
                     break
-                converted += self._apply(works, epoch, self._convert(fax_id, attachments, cover))
+                started = time.perf_counter()  # how long conversions take is reported (metrics), never acted on
+                result = self._convert(fax_id, attachments, cover)
+                converted += self._apply(works, epoch, result, time.perf_counter() - started)
             return converted
 
-    def _apply(self, works: Works, epoch: int, result: Conversion) -> int:
+    def _apply(self, works: Works, epoch: int, result: Conversion, seconds: float) -> int:
         with works() as work:
             session = work.session  # the queue's lock: no reset or import can come between check and write
             still = session.scalar(select(Fax.id).where(Fax.id == result.fax_id, Fax.document_pages.is_(None)))
@@ -116,6 +120,7 @@ class Preprocessor:
             result.error = self.quota.admit_conversion(work, result.fax_id, outputs, result.error)
             result.install()
             session.execute(update(Fax), [result.row()])
+            work.emit(FaxConverted(result.fax_id, None if result.error else result.pages, result.error, seconds))
         return 1
 
     @staticmethod

@@ -21,7 +21,7 @@ from emulator.device.models import Attempt, Call, ClockState, FaxEntry
 from emulator.device.outcomes import digits_of, plan_try, preprocessing_seconds
 from emulator.device.preprocess import Preprocessor, pages_of
 from emulator.device.quota import disk_full
-from emulator.events import EntryStateChanged, ReceptionEnded
+from emulator.events import Event, ReceptionEnded
 
 log = logging.getLogger("emulator.queue")
 ABORTED_MESSAGE = "Fax aborted by user"
@@ -127,27 +127,28 @@ class Queue:
         session = work.session
         each = _isolated if careful else _plain
         received = self.inbound.finish_due(session, now)
-        work.emit(*(ReceptionEnded(fax.id, fax.result) for fax in received))
+        events: list[Event] = [
+            ReceptionEnded(f.id, f.line_number, f.pages, f.result, f.recipient, f.remote_id) for f in received
+        ]
         ending = self._due(session, now, m.SENDING)
         # One query for the calls of every entry that ends now, not one (and a flush) per entry.
         ids = [e.id for e in ending]
         calls = session.scalars(select(Attempt).where(Attempt.finished.is_(False), Attempt.entry_id.in_(ids)))
         open_calls = {attempt.entry_id: attempt for attempt in calls}
-        changed = []
         for entry in ending:
             each(session, entry, now, lambda e=entry: self._finish_try(session, e, open_calls.get(e.id), now))
-            changed.append(entry)
+            events.append(entry.changed(m.SENDING))
         # An entry whose documents are not converted yet (scheduled while this run converted others) stays due:
         # the next round converts it. Only a recorded conversion error makes an entry dead.
         waiting = 0
         for entry in self._due(session, now, m.PREPROCESSING):
             if each(session, entry, now, lambda e=entry: self.preprocessor.finish(e, now)):
-                changed.append(entry)
+                events.append(entry.changed(m.PREPROCESSING))
             else:
                 waiting += 1
-        changed += self._dispatch(session, now, each)
-        work.emit(*(EntryStateChanged(e.fax_id, e.number, e.state) for e in changed))
-        return len(received) + len(changed), waiting
+        events += self._dispatch(session, now, each)
+        work.emit(*events)
+        return len(events), waiting
 
     @staticmethod
     def _due(session: Session, now: datetime, state: str) -> list[FaxEntry]:
@@ -158,7 +159,8 @@ class Queue:
         )
         return list(session.scalars(stmt))
 
-    def _dispatch(self, session: Session, now: datetime, each: Transition) -> list[FaxEntry]:
+    def _dispatch(self, session: Session, now: datetime, each: Transition) -> list[Event]:
+        """Free lines take the most urgent pending entries: the events of the tries that start."""
         free = self.free_lines(session)
         if not free:
             return []
@@ -170,10 +172,11 @@ class Queue:
             .order_by(m.Fax.priority, FaxEntry.due_at, FaxEntry.fax_id, FaxEntry.number)
             .limit(len(free))
         )
-        entries = list(session.scalars(stmt))
-        for line, entry in zip(free, entries, strict=False):
+        started: list[Event] = []
+        for line, entry in zip(free, session.scalars(stmt), strict=False):
             each(session, entry, now, lambda e=entry, n=line: self._start_try(session, e, n, now))
-        return entries
+            started.append(entry.changed(m.PENDING, line if entry.state == m.SENDING else None))
+        return started
 
     def _start_try(self, session: Session, entry: FaxEntry, line: int, now: datetime) -> None:
         plan = plan_try(entry.outcome, entry.try_number, entry.pages, now)
@@ -285,7 +288,7 @@ class Queue:
                 entry.schedule_message = RESTART_MESSAGE
                 entry.stime = now
                 entry.due_at = now
-                work.emit(EntryStateChanged(entry.fax_id, entry.number, entry.state))
+                work.emit(entry.changed(m.SENDING))
             return len(attempts)
 
 

@@ -44,6 +44,10 @@ class Waker:
         self._nudged.clear()  # (a nudge lost when a previous loop closed must not silence this one)
         self._task = asyncio.create_task(self._run(), name=self.name)
 
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()

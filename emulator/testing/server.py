@@ -48,6 +48,7 @@ class EmulatorServer:
         self.settings = {**defaults, **settings}
         self._server: Any = None
         self._thread: threading.Thread | None = None
+        self.app: Any = None
         self.base_url = ""
         self.smtp_port: int | None = None
 
@@ -71,7 +72,7 @@ class EmulatorServer:
         from emulator.server import bind, connection_options
 
         settings = self._settings()
-        app = create_app(settings)
+        app = self.app = create_app(settings)
         app.state.box.start()
         sock = bind("127.0.0.1", 0)
         app.state.box.listening_ports = {sock.getsockname()[1]}  # never fetched as an external attachment

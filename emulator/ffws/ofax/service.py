@@ -20,7 +20,6 @@ from emulator.device.queue import Queue
 from emulator.device.quota import NO_STORAGE, DiskQuota, body_content, conversion_reserve
 from emulator.device.store import DocumentStore
 from emulator.documents import SUPPORTED_CONTENT_TYPES
-from emulator.events import EntryStateChanged
 from emulator.ffws.auth import Caller, may_act_on, unauthorized
 from emulator.ffws.fields import MAX_ID
 from emulator.ffws.ofax.fetch import FetchPolicy, fetch_external
@@ -163,7 +162,7 @@ def schedule_fax(
 ) -> list[FaxEntry]:
     """Validate everything, then store one fax with one entry per recipient (state preprocessing) and its
     documents, all inside the unit of work: a reset comes wholly before or wholly after it. ``agent`` says how it
-    came (FFWS: this API; fax by e-mail has its own)."""
+    came (FFWS: this API; WebClient: the box's web pages; fax by e-mail has its own)."""
     _check_recipients(request, intake)
     session = work.session
     now = clock()  # read under the queue's lock: an advance in progress has moved the clock to its last step
@@ -201,7 +200,7 @@ def schedule_fax(
     session.flush()
     _store_documents(work, fax, request, intake.store)
     work.on_commit(lambda: claim.commit(stored, fax_id=fax.id, reserve=reserve))
-    work.emit(*(EntryStateChanged(fax.id, e.number, e.state) for e in fax.entries))
+    work.emit(*(e.changed() for e in fax.entries))
     return list(fax.entries)
 
 
@@ -360,9 +359,10 @@ def abort_entries(
     if not abortable:
         raise FFWSError(400, NOT_ABORTED)
     now = clock()
+    previous = [entry.state for entry in abortable]
     for entry in abortable:
         queue.abort(session, entry, now)
-    work.emit(*(EntryStateChanged(e.fax_id, e.number, e.state) for e in abortable))
+    work.emit(*(e.changed(was) for e, was in zip(abortable, previous, strict=True)))
 
 
 def reschedule_entries(
@@ -382,5 +382,6 @@ def reschedule_entries(
         raise FFWSError(400, NOT_RESCHEDULED)
     now = clock()
     when = max(at, now) if at is not None else now
+    previous = {entry.id: entry.state for entry in entries}
     changed = [entry for entry in entries if queue.reschedule(session, entry, when)]
-    work.emit(*(EntryStateChanged(e.fax_id, e.number, e.state) for e in changed))
+    work.emit(*(e.changed(previous[e.id]) for e in changed))

@@ -1,0 +1,135 @@
+"""GET /_emulator/events: the domain events as server-sent events, against a real server (a stream never ends, so
+only a real connection shows it as a client sees it)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from emulator.testing.server import EmulatorHandle, EmulatorServer
+from tests.ffws.clients import fax_to
+from tests.observe.sse import EventReader
+
+TOKEN = "live-token"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorServer]:
+    emulator = EmulatorServer(tmp_path_factory.mktemp("live"), control_token=TOKEN)
+    emulator.start()
+    yield emulator
+    emulator.stop()
+
+
+@pytest.fixture
+def box(server: EmulatorServer) -> Iterator[EmulatorHandle]:
+    handle = server.handle()
+    handle.reset()
+    yield handle
+    handle.close()
+
+
+@pytest.fixture
+def events(server: EmulatorServer) -> Iterator[callable]:
+    readers: list[EventReader] = []
+
+    def open_stream(query: str = "", token: str | None = TOKEN) -> EventReader:
+        headers = {"X-Emulator-Token": token} if token else {}
+        reader = EventReader(f"{server.base_url}/_emulator/events{query}", headers)
+        readers.append(reader)
+        return reader
+
+    yield open_stream
+    for reader in readers:
+        reader.close()
+
+
+def _schedule(box: EmulatorHandle, number: str) -> None:
+    response = httpx.post(box.url + "/ofax", content=fax_to(number), auth=box.auth)
+    assert response.status_code == 201, response.text
+
+
+def test_a_fax_is_followed_from_scheduled_to_sent_with_its_line(box, events):
+    stream = events()
+    assert stream.status == 200 and stream.content_type.startswith("text/event-stream")
+    _schedule(box, "218-555-1234")
+    scheduled = stream.next("entry", state="preprocessing")
+    assert scheduled.data | {"time": None} == {
+        "time": None, "fax_key": "00000001", "entry_key": "0000", "state": "preprocessing", "previous": "",
+        "owner": "admin", "fax_number": "218-555-1234", "pages": 0, "try_number": 1, "message": "New fax entry",
+        "line": None, "agent": "FFWS",
+    }  # fmt: skip
+    journal = stream.next("journal", path="/ffws/v1/ofax")
+    assert (journal.data["method"], journal.data["status"], journal.data["user"]) == ("POST", 201, "admin")
+    box.advance(20)
+    assert stream.next("entry", state="sending").data["line"] == 1
+    dialling = stream.next("line", line=1, state="Dialing")
+    assert dialling.data["fax_number"] == "218-555-1234" and dialling.data["busy"] is True
+    box.advance(20)
+    sending = stream.next("line", line=1, state="Sending Page")
+    assert (sending.data["page"], sending.data["pages"], sending.data["baud_rate"]) == (1, 1, 14400)
+    assert sending.data["remote_id"] == "2185551234"
+    box.advance(60)
+    assert stream.next("entry", state="sent").data["previous"] == "sending"
+    idle = stream.next("line", line=1, state="Waiting for Ring")
+    assert idle.data["busy"] is False
+    box.advance(1)
+    assert stream.next("clock").data | {"time": None} == {"time": None, "manual": True, "time_scale": 20.0}
+
+
+def test_ids_increase_and_events_are_filtered_by_kind_and_fax(box, events):
+    entries_of_two = events("?types=entry&fax=00000002")
+    inbound_only = events("?types=inbound,reset")
+    _schedule(box, "218-555-1111")
+    _schedule(box, "218-555-2222")
+    box.inbound(remote_id="SUPPLIER", pages=2)
+    box.advance(300)
+    seen = entries_of_two.drain()
+    assert seen and {(e.kind, e.data["fax_key"]) for e in seen} == {("entry", "00000002")}
+    assert [e.id for e in seen] == sorted(e.id for e in seen)
+    arriving = inbound_only.next("inbound", state="arriving")
+    assert (arriving.data["id"], arriving.data["line"], arriving.data["remote_id"]) == (1, 1, "SUPPLIER")
+    received = inbound_only.next("inbound", state="received")
+    assert (received.data["pages"], received.data["result"]) == (2, "success")
+    box.reset()
+    assert inbound_only.next("reset").data["how"] == "reset"
+    assert {e.kind for e in inbound_only.drain()} <= {"inbound"}
+
+
+def test_the_stream_needs_the_token_and_known_kinds(server, events):
+    assert events(token=None).status == 401
+    assert events(token="wrong").status == 401
+    response = httpx.get(f"{server.base_url}/_emulator/events?types=entry,bogus", headers={"X-Emulator-Token": TOKEN})
+    assert response.status_code == 400
+    assert response.json() == {"error": "invalid types: bogus; known: entry, line, inbound, journal, clock, reset"}
+
+
+def test_a_listener_that_goes_away_is_forgotten(server, box, events):
+    hub = server.app.state.box.live
+
+    def listening(count: int) -> bool:
+        for _ in range(100):  # the server learns on its own loop that a client went away
+            if hub.listening == count:
+                return True
+            threading.Event().wait(0.05)
+        return False
+
+    assert listening(0)  # (the other tests' streams are closed)
+    stream = events()
+    _schedule(box, "218-555-3333")
+    stream.next("entry")
+    assert hub.listening == 1
+    stream.close()
+    assert listening(0)
+    _schedule(box, "218-555-4444")  # events that reach no one fail nothing
+
+
+def test_the_stream_is_documented_in_the_control_openapi(server):
+    schema = httpx.get(server.base_url + "/_emulator/openapi.json").json()
+    operation = schema["paths"]["/_emulator/events"]["get"]
+    assert "text/event-stream" in operation["responses"]["200"]["content"]
+    assert {p["name"] for p in operation["parameters"]} == {"types", "fax"}
+    assert "`line`" in operation["responses"]["200"]["description"]

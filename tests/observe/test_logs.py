@@ -1,0 +1,107 @@
+"""Logs people can read: one line per /ffws/v1 exchange, one per step of a fax's life, text or JSON, and never a
+password."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+import pytest
+
+from emulator.observe.logs import JsonFormatter, configure
+from tests.ffws.clients import advance, create_user, fax_to, schedule
+
+SECRET = "Pa55-w0rd-nobody-may-see"
+
+
+@pytest.fixture
+def records(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    caplog.set_level(logging.INFO, logger="emulator")
+    return caplog
+
+
+def _lines(caplog: pytest.LogCaptureFixture, logger: str) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == logger]
+
+
+def test_one_line_per_request_with_method_path_user_status_and_duration(client, records):
+    client.get("/ffws/v1/verify")
+    client.get("/ffws/v1/ofax/FFFFFFFF")
+    client.get("/ffws/v1/verify", auth=("admin", "wrong"))
+    first, missing, refused = _lines(records, "emulator.http")
+    assert first.getMessage().startswith("GET /ffws/v1/verify user=admin status=200 ")
+    assert first.fields["method"] == "GET" and first.fields["status"] == 200 and first.fields["user"] == "admin"
+    assert first.fields["duration_ms"] > 0
+    assert missing.getMessage().startswith("GET /ffws/v1/ofax/FFFFFFFF user=admin status=404 ")
+    assert missing.getMessage().endswith("(Fax not found.)")
+    assert refused.fields["user"] is None and refused.fields["status"] == 401
+
+
+def test_control_plane_calls_are_not_logged_as_requests(client, records):
+    client.get("/_emulator/health")
+    assert _lines(records, "emulator.http") == []
+
+
+def test_each_step_of_a_fax_is_one_line(client, records):
+    schedule(client, fax_to("218-555-0005", pages=2))  # busy on the first try, sent on the second
+    advance(client, 1000)
+    steps = [(r.fields.get("step"), r.getMessage()) for r in _lines(records, "emulator.fax")]
+    names = [step for step, _ in steps]
+    assert names == ["scheduled", "converted", "dialling", "retry", "dialling", "sent"], steps
+    assert steps[0][1] == "fax 00000001/0000 scheduled by admin (FFWS) to 218-555-0005"
+    assert steps[1][1].startswith("fax 00000001 converted: 2 pages in ")
+    assert steps[2][1] == "fax 00000001/0000 dialling 218-555-0005 on line 1 (try 1)"
+    assert steps[3][1] == "fax 00000001/0000 not sent: Line busy; next try 2"
+    assert steps[5][1] == "fax 00000001/0000 sent to 218-555-0005: 2 pages"
+
+
+def test_failures_carry_their_reason_and_received_faxes_their_pages(client, records):
+    schedule(client, fax_to("218-555-0006"))  # number not in service: dead after one try
+    client.post("/_emulator/inbound", json={"remote_id": "SUPPLIER", "pages": 3})
+    advance(client, 1000)
+    messages = [r.getMessage() for r in _lines(records, "emulator.fax")]
+    assert "fax 00000001/0000 dead: Number not in service" in messages
+    assert "inbound fax 1 arriving on line 1 from SUPPLIER" in messages
+    assert "inbound fax 1 received: 3 pages for admin" in messages
+
+
+def test_no_password_ever_reaches_a_log_line(client, records):
+    create_user(client, "carol", SECRET)
+    client.put("/ffws/v1/users/carol", f"<user><password>{SECRET}x</password></user>")
+    client.get("/ffws/v1/verify", auth=("carol", SECRET + "x"))
+    client.get("/ffws/v1/verify", auth=("carol", SECRET))
+    formatter = JsonFormatter()
+    text = "\n".join(formatter.format(r) for r in records.records)
+    assert len(_lines(records, "emulator.http")) == 4
+    assert SECRET not in text
+    assert "Authorization" not in text and "Basic " not in text
+
+
+def test_json_format_is_one_object_a_line_with_the_fields():
+    stream = io.StringIO()
+    logger = logging.getLogger("emulator.http")
+    configure("info", "json")
+    handler = logging.getLogger().handlers[0]
+    handler.setStream(stream)
+    try:
+        logger.info("GET /x", extra={"fields": {"method": "GET", "status": 200}})
+    finally:
+        logging.getLogger().removeHandler(handler)
+    (line,) = stream.getvalue().splitlines()
+    document = json.loads(line)
+    assert document["message"] == "GET /x" and document["logger"] == "emulator.http" and document["level"] == "info"
+    assert document["method"] == "GET" and document["status"] == 200
+    assert document["time"].endswith("+00:00")
+
+
+def test_text_format_is_a_readable_line():
+    stream = io.StringIO()
+    configure("info", "text")
+    handler = logging.getLogger().handlers[0]
+    handler.setStream(stream)
+    try:
+        logging.getLogger("emulator.fax").info("fax 00000001 converted: 1 pages in 0.01 s")
+    finally:
+        logging.getLogger().removeHandler(handler)
+    assert stream.getvalue().rstrip().endswith(" INFO emulator.fax: fax 00000001 converted: 1 pages in 0.01 s")
