@@ -24,7 +24,7 @@ class EventReader:
         self.content_type = ""
         self._events: queue.Queue[Sse] = queue.Queue()
         self._opened = threading.Event()
-        self._response: httpx.Response | None = None
+        self._stop = threading.Event()
         self._client = httpx.Client(timeout=httpx.Timeout(30, read=60), headers=headers, cookies=cookies)
         self._thread = threading.Thread(target=self._read, args=(url,), daemon=True)
         self._thread.start()
@@ -34,11 +34,12 @@ class EventReader:
     def _read(self, url: str) -> None:
         try:
             with self._client.stream("GET", url) as response:
-                self._response = response
                 self.status, self.content_type = response.status_code, response.headers.get("content-type", "")
                 self._opened.set()
                 fields: dict[str, str] = {}
                 for line in response.iter_lines():
+                    if self._stop.is_set():
+                        break  # leaving the block closes the connection
                     if line == "":
                         if "event" in fields:
                             self._events.put(Sse(int(fields["id"]), fields["event"], json.loads(fields["data"])))
@@ -70,7 +71,5 @@ class EventReader:
                 return found
 
     def close(self) -> None:
-        """Hang up: the connection is closed, as a browser closes a page."""
-        if self._response is not None:
-            self._response.close()
-        self._client.close()
+        """Hang up, as a browser closes a page: the reader closes the connection when its next line arrives."""
+        self._stop.set()
