@@ -23,6 +23,8 @@ from emulator.full_disk import FullDiskMiddleware
 from emulator.middleware import DeviceMiddleware
 from emulator.routing import Forgiving, RouteTable
 from emulator.settings import Settings
+from emulator.ui.install import error_page, install, is_page
+from emulator.ui.render import UI_PREFIX
 from emulator.wire import FFWSError
 from emulator.wire.response import error_response
 
@@ -36,6 +38,8 @@ def _is_control(request: Request) -> bool:
 
 
 async def _ffws_error(request: Request, exc: FFWSError) -> Response:
+    if is_page(request):
+        return error_page(request, exc.status, exc.message)
     request.state.error = exc.message
     return error_response(exc.status, exc.message, exc.headers)
 
@@ -50,6 +54,8 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> Response
     headers = dict(exc.headers or {})
     if exc.status_code == 405:
         headers["Allow"] = _allowed_methods(request)
+    if is_page(request):
+        return error_page(request, exc.status_code, message)
     if _is_control(request):
         return JSONResponse({"error": message}, status_code=exc.status_code, headers=headers)
     request.state.error = message
@@ -67,6 +73,8 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> Re
         message = f"invalid body: {detail}"
     else:
         message = f"invalid {where or 'request'}: {first.get('msg', 'not valid')}"
+    if is_page(request):
+        return error_page(request, 400, message)
     if _is_control(request):
         return JSONResponse({"error": message}, status_code=400)
     request.state.error = message
@@ -87,6 +95,8 @@ async def _control_error(request: Request, exc: ControlError) -> Response:
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
+    if is_page(request):
+        return error_page(request, 500, "internal error")
     if _is_control(request):
         return JSONResponse({"error": "internal error"}, status_code=500)
     return error_response(500, "internal error")
@@ -138,7 +148,7 @@ def create_app(settings: Settings | None = None, box: Box | None = None) -> Fast
     app = FastAPI(
         title="faxfinder-emulator control plane",
         version=__version__,
-        docs_url=f"{CONTROL_PREFIX}/docs",
+        docs_url=None,  # served by the web pages' installer, with Swagger UI from the package
         redoc_url=None,
         openapi_url=f"{CONTROL_PREFIX}/openapi.json",
         lifespan=lifespan,
@@ -152,8 +162,10 @@ def create_app(settings: Settings | None = None, box: Box | None = None) -> Fast
     app.add_exception_handler(Exception, _unexpected)
     app.add_middleware(FullDiskMiddleware)  # inside the journal's middleware, which records its 503
     app.add_middleware(DeviceMiddleware, box=box)
-    app.add_middleware(ControlGate, box=box, open_paths=tuple(p for p in (app.docs_url, app.openapi_url) if p))
+    docs_url = f"{CONTROL_PREFIX}/docs"
+    app.add_middleware(ControlGate, box=box, open_paths=(docs_url, app.openapi_url), open_prefix=UI_PREFIX)
     _mount(app, settings.model)
+    install(app, docs_url, app.openapi_url)
     app.add_middleware(Forgiving, table=app.state.routes)  # outermost: the gate and the journal see the route's path
     if box.cluster is not None:
         app.add_middleware(ClusterSync, cluster=box.cluster)  # what another worker changed, seen first

@@ -38,12 +38,14 @@ def too_large(limit: int, setting: str) -> str:
 
 class ControlGate:
     """Token, then size, for every request under /_emulator; ``open_paths`` (the OpenAPI document and its page,
-    which describe the API and hold no state) are readable with GET or HEAD without the token."""
+    which describe the API and hold no state) are readable with GET or HEAD without the token. Under
+    ``open_prefix`` are the web pages, which have their own login (a browser cannot send the token with a link)."""
 
-    def __init__(self, app: ASGIApp, box: Box, open_paths: tuple[str, ...] = ()) -> None:
+    def __init__(self, app: ASGIApp, box: Box, open_paths: tuple[str | None, ...] = (), open_prefix: str = "") -> None:
         self.app = app
         self.box = box
-        self.open_paths = frozenset(open_paths)
+        self.open_paths = frozenset(p for p in open_paths if p)
+        self.open_prefix = open_prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(control.prefix):
@@ -51,7 +53,10 @@ class ControlGate:
             return
         settings = self.box.settings
         token = settings.control_token
-        is_open = scope["method"] in ("GET", "HEAD") and scope["path"] in self.open_paths
+        path = scope["path"]
+        is_open = (scope["method"] in ("GET", "HEAD") and path in self.open_paths) or (
+            bool(self.open_prefix) and (path == self.open_prefix or path.startswith(self.open_prefix + "/"))
+        )
         if token is not None and not is_open and not token_matches(scope, token):
             await _refuse(401, REFUSED, scope, receive, send)
             return

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from emulator.catalogue import device
 from emulator.db.work import UnitOfWork
 from emulator.device import config
-from emulator.ffws.auth import Caller, unauthorized
+from emulator.ffws.auth import Authenticator, Caller, unauthorized
 from emulator.wire.parse import not_valid_xml
 from emulator.wire.tolerance import closest, tolerated
 
@@ -28,15 +28,19 @@ def get_box(request: Request) -> Box:
     return request.app.state.box
 
 
-async def authenticated(request: Request) -> Caller:
-    """The caller named by HTTP Basic credentials; 401 with a Basic challenge otherwise."""
-    auth = get_box(request).auth
-    header = request.headers.get("authorization")
+async def verified(auth: Authenticator, header: str | None) -> Caller:
+    """The caller of these Basic credentials (cached, or checked against the database); 401 otherwise."""
     caller = auth.cached(header)
     if caller is None:
         # A few Argon2 verifications at a time (each takes ~19 MiB for its run): a flood of wrong passwords waits
         # its turn instead of taking every worker thread and hundreds of megabytes.
         caller = await anyio.to_thread.run_sync(auth.verify, header, limiter=_limiter("verify", VERIFIERS))
+    return caller
+
+
+async def authenticated(request: Request) -> Caller:
+    """The caller named by HTTP Basic credentials; 401 with a Basic challenge otherwise."""
+    caller = await verified(get_box(request).auth, request.headers.get("authorization"))
     request.state.username = caller.username
     request.state.caller = caller
     _note_head(request)

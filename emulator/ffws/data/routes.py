@@ -10,7 +10,6 @@ from starlette.responses import Response
 
 from emulator.catalogue import device
 from emulator.db.work import UnitOfWork
-from emulator.documents import ConversionError
 from emulator.ffws.auth import Caller
 from emulator.ffws.data import service
 from emulator.ffws.http import CurrentCaller, Work, get_box
@@ -24,14 +23,7 @@ def pdf_response(path: Path) -> Response:
 
 
 def _preview_path(request: Request, caller: Caller, work: UnitOfWork, name: str) -> Path:
-    entry = service.preview_entry(work.session, caller, name)
-    try:
-        path = get_box(request).preprocessor.preview(entry)
-    except ConversionError as exc:  # over a budget of the box (too many CPU seconds, too much memory)
-        raise FFWSError(404, f"Preview not available: {exc}.") from None
-    if path is None:
-        raise FFWSError(404, "Preview not available: the fax has not been converted.")
-    return path
+    return service.preview_path(get_box(request).preprocessor, work.session, caller, name)
 
 
 @device.route("GET", "/data/preview/{name}")

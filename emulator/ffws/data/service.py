@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy.orm import Session
 
 from emulator.device.inbound import InboundFax
 from emulator.device.models import Fax, FaxEntry
+from emulator.device.preprocess import Preprocessor
+from emulator.documents import ConversionError
 from emulator.ffws.auth import FAX_DENIED, Caller, may_act_on
 from emulator.ffws.fields import parse_id
 from emulator.ffws.ofax.service import parse_key
@@ -40,3 +44,15 @@ def received_fax(session: Session, caller: Caller, name: str) -> InboundFax:
         raise FFWSError(403, FAX_DENIED)
     return fax
 
+
+
+def preview_path(preprocessor: Preprocessor, session: Session, caller: Caller, name: str) -> Path:
+    """The preview of ``FAXKEY-ENTRYKEY.pdf`` for this caller, rendered if it was not yet (404 when it cannot be)."""
+    entry = preview_entry(session, caller, name)
+    try:
+        path = preprocessor.preview(entry)
+    except ConversionError as exc:  # over a budget of the box (too many CPU seconds, too much memory)
+        raise FFWSError(404, f"Preview not available: {exc}.") from None
+    if path is None:
+        raise FFWSError(404, "Preview not available: the fax has not been converted.")
+    return path

@@ -1,0 +1,92 @@
+"""Logging in and out, the pages' own event stream, and the Emulator panel."""
+
+from __future__ import annotations
+
+import secrets
+
+from fastapi import Request
+from starlette.responses import Response
+
+from emulator.control.events import event_stream, streaming
+from emulator.ffws.auth import Caller
+from emulator.ffws.http import get_box
+from emulator.observe.live import Message
+from emulator.ui.render import page, prefix
+from emulator.ui.routing import Answer, back_to, router
+from emulator.ui.session import COOKIE, LOGIN_COOKIE, Form, UiCaller, log_in, session_of, sessions, set_cookie
+from emulator.wire import FFWSError
+
+WRONG_LOGIN = "Invalid username or password."
+PAGE_KINDS = frozenset({"entry", "line", "inbound", "reset"})
+
+
+def _login_page(
+    request: Request, status: int = 200, error: str = "", username: str = "", next_page: str = ""
+) -> Response:
+    token = secrets.token_urlsafe(24)
+    response = page(request, "login.html", status, error=error, username=username, login_csrf=token, next=next_page)
+    set_cookie(request, response, LOGIN_COOKIE, sessions(request).dump({"c": token}), max_age=3600)
+    return response
+
+
+def _safe_next(request: Request, target: str) -> str:
+    """Only a path of these pages, never another site."""
+    ui = prefix(request)
+    if target.startswith(ui + "/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return ui + "/fax-status"
+
+
+@router.get("/login")
+def login_form(request: Request, next: str = "") -> Response:  # noqa: A002 - the query parameter's name
+    return _login_page(request, next_page=next)
+
+
+@router.post("/login")
+async def login(request: Request, form: Form) -> Response:
+    username, password = str(form.get("username") or ""), str(form.get("password") or "")
+    try:
+        caller = await log_in(request, username, password)
+    except FFWSError as exc:
+        if exc.status != 401:
+            raise
+        raise Answer(_login_page(request, 401, WRONG_LOGIN, username, str(form.get("next") or ""))) from None
+    response = Response(status_code=303, headers={"location": _safe_next(request, str(form.get("next") or ""))})
+    set_cookie(request, response, COOKIE, sessions(request).dump(session_of(caller)))
+    response.delete_cookie(LOGIN_COOKIE, path="/")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, caller: UiCaller, form: Form) -> Response:
+    response = back_to(request, "/login")
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+def _visible_to(caller: Caller):  # noqa: ANN202
+    """What a user may see of the live events: its own faxes and the faxes routed to it; of the lines, that they
+    are busy (whom they call is for administrators). An administrator sees everything."""
+
+    def visible(message: Message) -> Message | None:
+        if caller.is_admin or message.kind == "reset":
+            return message
+        if message.kind == "line":
+            return Message("line", {**message.data, "fax_number": "", "remote_id": ""}, "", message.id)
+        return message if caller.username in message.owner.split(",") else None
+
+    return visible
+
+
+@router.get("/events")
+async def page_events(request: Request, caller: UiCaller) -> Response:
+    """The live stream of the pages, behind their login (the control plane's stream needs its token)."""
+    return streaming(event_stream(get_box(request).live, PAGE_KINDS, _visible_to(caller)))
+
+
+@router.get("/emulator")
+def emulator_panel(request: Request) -> Response:
+    """Our own panel: it holds nothing itself and calls the control plane from the browser, with the control token
+    when the box has one."""
+    box = get_box(request)
+    return page(request, "emulator.html", token_required=box.settings.control_token is not None)

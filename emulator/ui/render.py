@@ -1,0 +1,78 @@
+"""Pages as HTML: one Jinja2 environment over the package's templates, the context every page shares, and the
+answers for refusals and errors."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from starlette.responses import HTMLResponse
+
+from emulator import __version__
+from emulator.ffws.http import get_box
+from emulator.wire.times import format_time
+
+HERE = Path(__file__).parent
+UI_PREFIX = "/_emulator/ui"
+STATIC = UI_PREFIX + "/static"
+# Nothing a page loads comes from elsewhere, and no page can be framed by another site.
+SECURITY_HEADERS = {
+    "content-security-policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+    "cache-control": "no-store",
+}
+# The attested menus of the FaxFinder's web pages (and our own Emulator panel); admin: shown to administrators only.
+MENU = (
+    ("fax-status", "Fax Status", False),
+    ("send", "Send Fax", False),
+    ("logs", "Status & Logs", False),
+    ("users", "Users", False),
+    ("phone-book", "Phone book", False),
+    ("inbound-routing", "Inbound Routing", True),
+    ("fax-configuration", "Fax Configuration", True),
+    ("system", "System Configuration", True),
+)
+
+
+@cache
+def environment() -> Any:
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(static=STATIC, version=__version__, menu=MENU)
+    return env
+
+
+def prefix(request: Request) -> str:
+    """Where the pages are for this request: under /_emulator/ui, or at the root."""
+    return UI_PREFIX if request.url.path.startswith(UI_PREFIX + "/") or request.url.path == UI_PREFIX else ""
+
+
+def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    box = get_box(request)
+    caller = getattr(request.state, "caller", None)
+    shared = {
+        "ui": prefix(request),
+        "caller": caller,
+        "csrf": getattr(request.state, "csrf", ""),
+        "model": box.settings.model,
+        "line_word": "Channel" if box.profile.is_ip else "Modem",
+        "now": format_time(box.clock.now(), box.zone),
+        "path": request.url.path,
+    }
+    html = environment().get_template(template).render(**shared, **context)
+    return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+
+
+def refused(request: Request, status: int, message: str) -> HTMLResponse:
+    """A device refusal or error, as a page (the same status and message the API gives)."""
+    return page(request, "refused.html", status=status, status_code=status, message=message)

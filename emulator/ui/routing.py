@@ -1,0 +1,35 @@
+"""The web pages' router and what every page route shares."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import RedirectResponse, Response
+
+from emulator.ui.render import prefix
+
+
+def mark_ui(request: Request) -> None:
+    """Errors of this request are answered as pages (see emulator.ui.install)."""
+    request.state.ui = True
+
+
+router = APIRouter(dependencies=[Depends(mark_ui)], include_in_schema=False)
+
+
+def back_to(request: Request, where: str, done: str = "") -> RedirectResponse:
+    """After a form: the page to show (303, so a reload does not post again), with what was done."""
+    target = prefix(request) + where
+    if done:
+        target += ("&" if "?" in target else "?") + "done=" + quote(done)
+    return RedirectResponse(target, status_code=303)
+
+
+class Answer(Exception):
+    """A page given instead of the usual one (a form shown again with what was wrong). Raised, not returned, so that
+    the request's unit of work rolls back whatever the form had begun."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(getattr(response, "status_code", 0))
+        self.response = response

@@ -1,0 +1,122 @@
+"""Logging in to the web pages: a signed session cookie (HttpOnly, SameSite=Strict) naming the caller as the API's
+authentication would, and a CSRF token that every form must send back.
+
+The cookie holds the caller's identity and the credentials it was verified against (the credential cache's epoch and
+stamp, a digest of the stored hash), so every page's unit of work checks, as every API request's does, that the
+password has not changed since (emulator.ffws.auth.require_current). A new process has a new signing key: its users
+log in again.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import secrets
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from starlette.datastructures import FormData
+from starlette.responses import Response
+
+from emulator.ffws.auth import Caller
+from emulator.ffws.http import get_box, verified
+from emulator.wire import FFWSError
+
+COOKIE = "ffemu_session"
+LOGIN_COOKIE = "ffemu_login"  # the CSRF token of the login form, before anyone is logged in
+MAX_AGE = 12 * 3600
+CROSS_SITE = "This form was not sent from the box's own pages (cross-site request refused)."
+
+
+class LoginRequired(Exception):
+    """No (valid) session: the page sends the browser to the login form."""
+
+
+class Sessions:
+    def __init__(self) -> None:
+        self._signer = URLSafeTimedSerializer(secrets.token_bytes(32), salt="faxfinder-emulator ui")
+
+    def dump(self, value: dict[str, Any]) -> str:
+        return self._signer.dumps(value)
+
+    def load(self, text: str | None) -> dict[str, Any] | None:
+        if not text:
+            return None
+        try:
+            value = self._signer.loads(text, max_age=MAX_AGE)
+        except BadSignature:
+            return None
+        return value if isinstance(value, dict) else None
+
+
+def sessions(request: Request) -> Sessions:
+    return request.app.state.ui_sessions
+
+
+def set_cookie(request: Request, response: Response, name: str, value: str, max_age: int | None = MAX_AGE) -> None:
+    response.set_cookie(
+        name, value, max_age=max_age, path="/", httponly=True, samesite="strict", secure=request.url.scheme == "https"
+    )
+
+
+async def log_in(request: Request, username: str, password: str) -> Caller:
+    """Check a username and password exactly as the API checks Basic credentials (the same users, the same cache,
+    the same limit on Argon2 verifications at once); 401 FFWSError when they are wrong."""
+    header = "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
+    return await verified(get_box(request).auth, header)
+
+
+def session_of(caller: Caller) -> dict[str, Any]:
+    return {
+        "u": caller.id, "n": caller.username, "a": caller.is_admin, "e": caller.epoch, "s": caller.stamp,
+        "p": caller.proof.hex(), "c": secrets.token_urlsafe(24),
+    }  # fmt: skip
+
+
+async def ui_caller(request: Request) -> Caller:
+    """The logged-in caller (LoginRequired otherwise); also what the request's unit of work checks."""
+    value = sessions(request).load(request.cookies.get(COOKIE))
+    if value is None:
+        raise LoginRequired
+    try:
+        caller = Caller(value["u"], value["n"], value["a"], value["e"], value["s"], bytes.fromhex(value["p"]))
+    except (KeyError, TypeError, ValueError):
+        raise LoginRequired from None
+    request.state.username = caller.username
+    request.state.caller = caller
+    request.state.csrf = value["c"]
+    return caller
+
+
+def _same_origin(request: Request) -> bool:
+    """A browser names where a form came from: it must be this box (Origin), or at least not another site."""
+    origin = request.headers.get("origin")
+    if origin is not None and origin != f"{request.url.scheme}://{request.headers.get('host', '')}":
+        return False
+    return request.headers.get("sec-fetch-site", "same-origin") in ("same-origin", "none")
+
+
+async def checked_form(request: Request) -> FormData:
+    """The posted form, once its CSRF token matches the session's (or the login form's) and it came from here. Its
+    size is known before it is read (browsers always say it) and capped at the device's own request limit."""
+    declared = request.headers.get("content-length", "")
+    limit = get_box(request).profile.max_request_bytes
+    if not declared.isdigit():
+        raise FFWSError(411, "Length Required")
+    if int(declared) > limit:
+        raise FFWSError(413, f"Request Entity Too Large: the limit is {limit} bytes")
+    form = await request.form(max_files=20, max_fields=200)
+    expected = getattr(request.state, "csrf", None)
+    if expected is None:
+        expected = (sessions(request).load(request.cookies.get(LOGIN_COOKIE)) or {}).get("c")
+    given = form.get("csrf")
+    if not isinstance(expected, str) or not isinstance(given, str) or not _same_origin(request):
+        raise FFWSError(403, CROSS_SITE)
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        raise FFWSError(403, CROSS_SITE)
+    return form
+
+
+UiCaller = Annotated[Caller, Depends(ui_caller)]
+Form = Annotated[FormData, Depends(checked_form)]
