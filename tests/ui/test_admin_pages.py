@@ -1,0 +1,137 @@
+"""Users, Phone book, Inbound Routing, Fax and System Configuration: what the API allows, with its refusals."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import box_state
+from tests.ffws.clients import create_user
+from tests.ui.pages import Pages
+
+VIEW_DENIED = "Authenticated user does not have permission to view data."
+CHANGE_DENIED = "Authenticated user does not have permission to change data."
+USERS_CSV = """Type,Username,Password,Full Name,Email,Phone,Fax,Organization,Include Cover Page,Default
+User,carol,pw-carol,Carol C,carol@example.com,555-1,555-2,Acme,Yes,default.pdf
+User,dave,pw-dave,Dave D,,,,,No,
+"""
+
+
+@pytest.fixture
+def admin(client) -> Pages:  # noqa: ANN001
+    pages = Pages(client)
+    pages.log_in()
+    return pages
+
+
+def _import(pages: Pages, text: str):  # noqa: ANN202
+    files = {"file": ("users.csv", text.encode(), "text/csv")}
+    return pages.client.request("POST", "/users/import", auth=None, data={"csrf": pages.csrf}, files=files)
+
+
+def test_users_are_imported_all_or_nothing_and_exported_without_passwords(client, admin):
+    assert _import(admin, USERS_CSV).status_code == 303
+    assert client.get("/ffws/v1/verify", auth=("carol", "pw-carol")).status_code == 200
+    assert client.get("/ffws/v1/verify", auth=("dave", "pw-dave")).status_code == 200
+    user = client.get("/ffws/v1/users/carol").text
+    assert "<default_cover_page_enabled>true</default_cover_page_enabled>" in user and "<organization>Acme" in user
+    before = box_state(client.box)
+    bad = _import(admin, "User,erin,pw,Erin\nUser,carol,pw,Carol again\n")
+    assert bad.status_code == 400 and "carol: invalid username: already exists" in bad.text
+    assert _import(admin, "Administrator,root,pw,Root\n").status_code == 400
+    assert box_state(client.box) == before  # erin was not kept either
+    exported = admin.get("/users/export.csv")
+    assert exported.headers["content-type"].startswith("text/csv")
+    rows = exported.text.splitlines()
+    assert rows[0] == "Type,Username,Password,Full Name,Email,Phone,Fax,Organization,Include Cover Page,Default"
+    assert "Administrator,admin,,Administrator,,,,,No," in rows
+    assert "User,carol,,Carol C,carol@example.com,555-1,555-2,Acme,Yes,default.pdf" in rows
+
+
+def test_add_edit_and_delete_all_users(client, admin):
+    response = admin.post("/users", {"username": "frank", "password": "pw", "name": "Frank", "priority": "2"})
+    assert response.status_code == 303
+    assert client.get("/ffws/v1/verify", auth=("frank", "pw")).status_code == 200
+    assert admin.post("/users", {"username": "frank", "password": "pw", "name": "F"}).status_code == 400
+    assert admin.post("/users/frank", {"name": "Frank F", "password": "", "priority": "5"}).status_code == 303
+    user = client.get("/ffws/v1/users/frank").text
+    assert "<name>Frank F</name>" in user and "<priority>5</priority>" in user
+    assert client.get("/ffws/v1/verify", auth=("frank", "pw")).status_code == 200  # empty password: unchanged
+    client.post("/ffws/v1/contacts/frank", "<contact><name>Friend</name></contact>", auth=("frank", "pw"))
+    assert admin.post("/users/delete-all").status_code == 303
+    assert client.get("/ffws/v1/verify", auth=("frank", "pw")).status_code == 401
+    assert client.get("/ffws/v1/users/frank").status_code == 404
+    assert client.get("/ffws/v1/verify").status_code == 200  # the administrator stays
+
+
+def test_a_user_manages_itself_and_is_refused_the_rest(client):
+    create_user(client, "bob", "pw")
+    pages = Pages(client)
+    pages.log_in("bob", "pw")
+    listing = pages.get("/users").text
+    assert "bob" in listing and '<a href="/users/admin">' not in listing and "Add user" not in listing
+    assert pages.get("/users/admin").status_code == 403
+    assert pages.post("/users", {"username": "x", "password": "y", "name": "z"}).status_code == 403
+    assert pages.post("/users/bob", {"name": "Bobby"}).status_code == 303
+    for path in ("/inbound-routing", "/fax-configuration", "/system", "/users/export.csv"):
+        response = pages.get(path)
+        assert response.status_code == 403 and VIEW_DENIED in response.text, path
+    response = pages.post("/users/delete-all")
+    assert response.status_code == 403 and CHANGE_DENIED in response.text
+    assert pages.post("/system/global_contacts_status", {"non_admin_can_add": "on"}).status_code == 403
+    menu = pages.get("/fax-status").text
+    assert "Inbound Routing" not in menu and "Phone book" in menu
+
+
+def test_phone_books_are_each_users_own_and_the_global_one(client):
+    create_user(client, "bob", "pw")
+    admin = Pages(client)
+    admin.log_in()
+    assert admin.post("/phone-book", {"owner": "admin", "name": "Admin friend", "fax_number": "1"}).status_code == 303
+    assert (
+        admin.post("/phone-book", {"owner": "global_contact_list", "name": "Everyones", "fax_number": "2"}).status_code
+        == 303
+    )
+    bob = Pages(client)
+    bob.log_in("bob", "pw")
+    assert bob.post("/phone-book", {"owner": "bob", "name": "Bob friend", "fax_number": "3"}).status_code == 303
+    book = bob.get("/phone-book").text
+    assert "Bob friend" in book and "Everyones" in book and "Admin friend" not in book
+    assert bob.get("/phone-book?owner=admin").status_code == 403
+    refused = bob.post("/phone-book", {"owner": "global_contact_list", "name": "Mine now"})
+    assert refused.status_code == 403
+    assert bob.post("/phone-book/global_contact_list/2/delete").status_code == 403
+    assert bob.post("/phone-book", {"owner": "bob", "name": ""}).status_code == 400
+    assert bob.post("/phone-book/bob/3", {"name": "Bob best friend", "fax_number": "4"}).status_code == 303
+    assert "Bob best friend" in client.get("/ffws/v1/contacts/bob/3").text
+    assert bob.post("/phone-book/bob/3/delete").status_code == 303
+    assert client.get("/ffws/v1/contacts/bob/3").status_code == 404
+
+
+def test_inbound_routes_and_settings_are_changed_as_the_api_changes_them(client, admin):
+    response = admin.post(
+        "/inbound-routing", {"type": "recipient", "extension": "42", "destinations": "user:admin\ntrash"}
+    )
+    assert response.status_code == 303
+    route = client.get("/ffws/v1/inbound_routes/1").text
+    assert "<extension>42</extension>" in route and "<type>trash</type>" in route
+    bad = admin.post("/inbound-routing", {"type": "line", "line_number": "9"})
+    assert bad.status_code == 400 and "invalid line_number: out of range (1-2)" in bad.text
+    assert admin.post("/inbound-routing/1/delete").status_code == 303
+    assert client.get("/ffws/v1/inbound_routes/1").status_code == 404
+    assert admin.post("/fax-configuration/t38_settings", {"enabled": "on", "max_bit_rate": "9600"}).status_code == 303
+    assert "<max_bit_rate>9600</max_bit_rate>" in client.get("/ffws/v1/t38_settings").text
+    assert admin.post("/fax-configuration/t38_settings", {"max_bit_rate": "9601"}).status_code == 400
+    assert admin.post("/system/global_contacts_status", {"non_admin_can_add": "on"}).status_code == 303
+    assert "<non_admin_can_add>true" in client.get("/ffws/v1/global_contacts_status").text
+    assert admin.post("/fax-configuration/modem/1", {"enabled": "on"}).status_code == 404  # an FF240-IP has none
+    page = admin.get("/system").text
+    assert "Firmware version" in page and "T.37 settings" in page
+
+
+@pytest.mark.parametrize("settings_overrides", [{"model": "FF440"}])
+def test_an_analog_box_configures_its_modems(client, admin):
+    assert "Modem 4" in admin.get("/fax-configuration").text
+    assert admin.post("/fax-configuration/modem/2", {"station_id": "EMU 2"}).status_code == 303  # enabled unticked
+    settings = client.get("/ffws/v1/modem_settings/2").text
+    assert "<enabled>false</enabled>" in settings and "<station_id>EMU 2</station_id>" in settings
+    assert "Waiting For Ring" in admin.get("/fragments/lines").text

@@ -1,0 +1,145 @@
+"""Fax Status, Send Fax, a fax's pages and Status & Logs, through the same services as /ffws/v1."""
+
+from __future__ import annotations
+
+import io
+
+from lxml import etree
+from PIL import Image
+
+from tests.conftest import box_state
+from tests.ffws.clients import advance, create_user, fax_to, pdf_bytes, schedule
+from tests.ui.pages import Pages
+
+OFAX = "/ffws/v1/ofax"
+
+
+def _entry(client, key: str) -> dict[str, str]:  # noqa: ANN001
+    response = client.get(f"{OFAX}/{key}")
+    assert response.status_code == 200, response.text
+    entry = etree.fromstring(response.content).find("fax_entry")
+    return {child.tag: child.text or "" for child in entry.iter() if len(child) == 0}
+
+
+def test_send_fax_schedules_with_agent_webclient_through_the_ofax_service(client):
+    pages = Pages(client)
+    pages.log_in()
+    files = [("document", ("invoice.pdf", pdf_bytes(2), "application/pdf")),
+             ("document", ("note.txt", b"Hello from the web page", "application/octet-stream"))]  # fmt: skip
+    data = {"recipients": "Accounts, 218-555-1234\n218-555-4321", "cover": "on", "cover_page": "default.pdf",
+            "subject": "Invoice 42", "comments": "Two pages", "text": ""}  # fmt: skip
+    response = pages.client.request("POST", "/send", auth=None, data={"csrf": pages.csrf, **data}, files=files)
+    assert response.status_code == 303, response.text
+    assert response.headers["location"].startswith("/fax-status?done=Fax%2000000001%20scheduled")
+    first, second = _entry(client, "00000001/0000"), _entry(client, "00000001/0001")
+    assert first["agent"] == "WebClient" and second["agent"] == "WebClient"
+    assert (first["name"], first["fax_number"]) == ("Accounts", "218-555-1234")
+    assert second["fax_number"] == "218-555-4321" and first["subject"] == "Invoice 42"
+    assert client.box.journal.entries(method="POST") == []  # the pages are not the device API: not journaled
+    advance(client, 600)
+    first = _entry(client, "00000001/0000")
+    assert first["state"] == "sent" and first["pages"] == "4"  # cover page, two PDF pages, one text page
+
+
+def test_a_refused_send_says_why_and_writes_nothing(client):
+    pages = Pages(client)
+    pages.log_in()
+    before = box_state(client.box)
+    files = [("document", ("evil.exe", b"MZ\x90\x00", "application/x-msdownload"))]
+    data = {"csrf": pages.csrf, "recipients": "218-555-1234", "cover_page": "default.pdf"}
+    response = client.request("POST", "/send", auth=None, data=data, files=files)
+    assert response.status_code == 400
+    assert "scheduling failed: attachment evil.exe: unsupported content type application/x-msdownload" in response.text
+    response = client.request("POST", "/send", auth=None, data={**data, "recipients": ""}, files=files)
+    assert response.status_code == 400 and "scheduling failed: no recipient" in response.text
+    assert box_state(client.box) == before
+    assert list(client.box.store.incoming.iterdir()) == []  # (no upload left behind)
+
+
+def test_fax_status_shows_lines_the_queue_and_inbound_faxes(client):
+    pages = Pages(client)
+    pages.log_in()
+    schedule(client, fax_to("218-555-0009", pages=3))  # slow: still sending after 60 s
+    client.post("/_emulator/inbound", json={"remote_id": "SUPPLIER", "pages": 2})
+    advance(client, 60)
+    html = pages.get("/fax-status").text
+    assert 'data-line="1"' in html and "Sending Page" in html and "1 of 3" in html and "218-555-0009" in html
+    assert "Receiving Page" in html and "SUPPLIER" in html
+    assert 'data-entry="00000001/0000" data-state="sending"' in html
+    lines = pages.get("/fragments/lines").text
+    assert lines.lstrip().startswith('<ul class="tiles">') and "<html" not in lines
+    advance(client, 600)
+    inbound = pages.get("/fragments/inbound").text
+    assert '<a href="/inbound/1">Fax 1</a>' in inbound and "2 page(s)" in inbound
+
+
+def test_abort_and_send_now_are_the_apis_abort_and_reschedule(client):
+    pages = Pages(client)
+    pages.log_in()
+    schedule(client, fax_to("218-555-0001"))  # busy every try
+    schedule(client, fax_to("218-555-1111"))
+    assert pages.post("/faxes/00000001/0000/abort").status_code == 303
+    assert _entry(client, "00000001/0000")["state"] == "aborted"
+    response = pages.post("/faxes/00000001/0000/abort")  # already final: the API's 400 and its words
+    assert response.status_code == 400 and "could not be aborted" in response.text
+    assert pages.post("/faxes/00000001/0000/send-now").status_code == 303
+    assert _entry(client, "00000001/0000")["schedule_message"] == "Rescheduled"
+
+
+def test_a_fax_shows_its_pages_as_thumbnails_and_downloads_as_pdf(client):
+    pages = Pages(client)
+    pages.log_in()
+    schedule(client, fax_to("218-555-1234", pages=3))
+    assert "the fax has not been converted" in pages.get("/faxes/00000001/0000").text
+    advance(client, 10)
+    html = pages.get("/faxes/00000001/0000").text
+    assert html.count('<img src="/faxes/00000001/0000/pages/') == 3 and 'alt="Page 3 of 3"' in html
+    thumbnail = pages.get("/faxes/00000001/0000/pages/2.png")
+    assert thumbnail.headers["content-type"] == "image/png"
+    image = Image.open(io.BytesIO(thumbnail.content))
+    assert image.width == 240 and image.height > image.width  # a portrait page
+    assert pages.get("/faxes/00000001/0000/pages/4.png").status_code == 404
+    pdf = pages.get("/faxes/00000001/0000/preview.pdf")
+    assert pdf.content.startswith(b"%PDF") and "00000001-0000.pdf" in pdf.headers["content-disposition"]
+
+
+def test_a_received_fax_shows_its_pages(client):
+    pages = Pages(client)
+    pages.log_in()
+    client.post("/_emulator/inbound", json={"remote_id": "SUPPLIER", "pages": 2})
+    advance(client, 600)
+    html = pages.get("/inbound/1").text
+    assert "SUPPLIER" in html and html.count('<img src="/inbound/1/pages/') == 2
+    assert pages.get("/inbound/1/pages/1.png").content.startswith(b"\x89PNG")
+    assert pages.get("/inbound/1/fax.pdf").content.startswith(b"%PDF")
+    assert pages.get("/inbound/2").status_code == 404
+
+
+def test_a_user_sees_only_its_own_faxes(client):
+    create_user(client, "bob", "pw")
+    schedule(client, fax_to("218-555-7777"))  # admin's
+    schedule(client, fax_to("218-555-8888"), auth=("bob", "pw"))
+    client.post("/_emulator/inbound", json={"remote_id": "FOR-ADMIN", "pages": 1})
+    advance(client, 600)
+    pages = Pages(client)
+    pages.log_in("bob", "pw")
+    html = pages.get("/fax-status").text
+    assert "00000002/0000" in html and "218-555-8888" in html
+    assert "00000001/0000" not in html and "218-555-7777" not in html and "FOR-ADMIN" not in html
+    assert pages.get("/faxes/00000001/0000").status_code == 404  # as GET /ofax/00000001/0000 answers bob
+    assert pages.get("/faxes/00000001/0000/preview.pdf").status_code == 403  # as the preview URL answers bob
+    assert pages.get("/inbound/1").status_code == 403
+    outbound_log = pages.get("/logs?kind=outbound").text
+    assert "218-555-8888" in outbound_log and "218-555-7777" not in outbound_log
+    assert pages.post("/faxes/00000001/0000/abort").status_code == 400
+
+
+def test_status_and_logs_lists_each_log(client):
+    pages = Pages(client)
+    pages.log_in()
+    schedule(client, fax_to("218-555-0001", max_tries=2, try_interval=0))
+    advance(client, 600)
+    outbound = pages.get("/logs?kind=outbound").text
+    assert "2 record(s)" in outbound and outbound.count("Line busy") == 2
+    assert "218-555-0001" in pages.get("/logs?kind=call").text
+    assert pages.get("/logs?kind=bogus").status_code == 400

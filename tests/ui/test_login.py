@@ -1,0 +1,90 @@
+"""Device pages need a FaxFinder login (the API's users and passwords); the session cookie is signed, HttpOnly and
+SameSite=Strict, and stops working when the password changes."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.ffws.clients import create_user
+from tests.ui.pages import Pages, csrf_of
+
+PAGES = ["/", "/fax-status", "/send", "/logs", "/users", "/phone-book", "/inbound-routing", "/fax-configuration",
+         "/system", "/fragments/lines", "/faxes/00000001/0000", "/inbound/1", "/users/admin"]  # fmt: skip
+
+
+@pytest.mark.parametrize("prefix", ["", "/_emulator/ui"])
+@pytest.mark.parametrize("path", PAGES)
+def test_every_device_page_asks_for_a_login(client, prefix, path):
+    response = Pages(client, prefix).get(path)
+    assert response.status_code == 303
+    assert response.headers["location"] == f"{prefix}/login?next={prefix}{path}"
+
+
+def test_a_login_opens_the_pages_with_a_strict_httponly_signed_cookie(client):
+    pages = Pages(client)
+    response = pages.log_in()
+    assert response.status_code == 303 and response.headers["location"] == "/fax-status"
+    cookie = response.headers["set-cookie"]
+    assert cookie.startswith("ffemu_session=")
+    for flag in ("HttpOnly", "SameSite=strict", "Path=/", "Secure"):
+        assert flag.lower() in cookie.lower()
+    page = pages.get("/fax-status")
+    assert page.status_code == 200 and "<h1>Fax Status</h1>" in page.text
+    assert page.headers["content-security-policy"].startswith("default-src 'self'")
+
+
+def test_a_tampered_cookie_is_no_login(client):
+    pages = Pages(client)
+    pages.log_in()
+    value = client._client.cookies["ffemu_session"]  # noqa: SLF001
+    client._client.cookies.set(
+        "ffemu_session", value[:-2] + ("A" if value[-1] != "A" else "B"), domain="faxfinder.test"
+    )  # noqa: SLF001
+    assert pages.get("/fax-status").status_code == 303
+
+
+def test_a_wrong_password_is_refused_as_the_api_refuses_it(client):
+    pages = Pages(client)
+    response = pages.log_in("admin", "wrong")
+    assert response.status_code == 401
+    assert "Invalid username or password." in response.text
+    assert "ffemu_session" not in response.headers.get("set-cookie", "")
+    assert pages.log_in("nobody", "admin").status_code == 401
+
+
+def test_a_login_form_needs_its_own_csrf_token(client):
+    pages = Pages(client)
+    pages.get("/login")
+    response = pages.post("/login", {"username": "admin", "password": "admin"}, csrf="forged")
+    assert response.status_code == 403
+    assert "cross-site request refused" in response.text
+
+
+def test_the_login_returns_to_the_page_asked_for_and_never_elsewhere(client):
+    pages = Pages(client)
+    form = csrf_of(pages.get("/login?next=/logs").text)
+    response = pages.post("/login", {"username": "admin", "password": "admin", "next": "/logs"}, csrf=form)
+    assert response.headers["location"] == "/logs"
+    client._client.cookies.clear()  # noqa: SLF001
+    form = csrf_of(pages.get("/login").text)
+    response = pages.post("/login", {"username": "admin", "password": "admin", "next": "//evil.example/"}, csrf=form)
+    assert response.headers["location"] == "/fax-status"
+
+
+def test_a_password_change_ends_the_session(client):
+    create_user(client, "bob", "first")
+    pages = Pages(client)
+    assert pages.log_in("bob", "first").status_code == 303
+    assert pages.get("/fax-status").status_code == 200
+    client.put("/ffws/v1/users/bob", "<user><password>second</password></user>")
+    response = pages.get("/fax-status")
+    assert response.status_code == 303 and response.headers["location"] == "/login"
+    assert pages.log_in("bob", "second").status_code == 303
+
+
+def test_logging_out_ends_the_session(client):
+    pages = Pages(client)
+    pages.log_in()
+    response = pages.post("/logout")
+    assert response.status_code == 303 and response.headers["location"] == "/login"
+    assert pages.get("/fax-status").status_code == 303
