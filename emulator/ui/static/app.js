@@ -54,6 +54,10 @@
     });
   }
   body.dataset.liveConnected = "connecting";
-  source.onopen = () => { body.dataset.liveConnected = "yes"; };
+  // What happened between this page's rendering and the stream's (re)opening is caught up at once.
+  source.onopen = () => {
+    for (const section of sections) section.refresh();
+    body.dataset.liveConnected = "yes";
+  };
   source.onerror = () => { body.dataset.liveConnected = "no"; };
 })();
