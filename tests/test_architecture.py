@@ -84,3 +84,18 @@ def test_routes_do_no_transaction_locking_or_waking_by_hand():
         if match
     }
     assert offenders == {}
+
+
+def test_the_web_pages_go_through_the_services_never_around_them():
+    """The pages read and write only through the /ffws/v1 services and the request's unit of work: no query of
+    their own, no transaction, lock or wake-up by hand."""
+    pages = sorted((PACKAGE / "ui").glob("*.py"))
+    assert len(pages) >= 6
+    direct = re.compile(r"\bselect\(|\.execute\(|\.query\(|\.scalars?\(|\bsession\.(add|delete|get)\(")
+    offenders = {
+        str(path.relative_to(PACKAGE)): match.group(0)
+        for path in pages
+        for match in [HAND_WORK.search(path.read_text()) or direct.search(path.read_text())]
+        if match
+    }
+    assert offenders == {}

@@ -33,6 +33,7 @@ from emulator.wire import FFWSError
 from emulator.wire.errors import invalid
 
 BY_NAME = ListQuery(None, 0, {}, "name")
+MAX_CSV = 1024 * 1024  # bytes of a users file (thousands of users)
 CSV_COLUMNS = (
     "Type", "Username", "Password", "Full Name", "Email", "Phone", "Fax", "Organization", "Include Cover Page",
     "Default",
@@ -128,7 +129,10 @@ async def import_users(request: Request, caller: UiCaller, form: Form, work: Wor
     try:
         if not isinstance(upload, UploadFile):
             raise FFWSError(400, "choose a CSV file to import")
-        text = (await upload.read()).decode("utf-8-sig", errors="replace")
+        data = await upload.read(MAX_CSV + 1)
+        if len(data) > MAX_CSV:
+            raise FFWSError(400, f"the file is larger than {MAX_CSV // 1024} KiB")
+        text = data.decode("utf-8-sig", errors="replace")
         rows = _csv_rows(text)
         hashes = await run_in_threadpool(lambda: [box.auth.passwords.hash(r.get("password") or "") for r in rows])
         for row, hashed in zip(rows, hashes, strict=True):
