@@ -28,6 +28,7 @@ from emulator.box import Box
 from emulator.db import Base
 from emulator.db.models import load_models
 from emulator.settings import Settings
+from emulator.testing.server import EmulatorHandle, EmulatorServer
 from tests import backends
 
 HOST = "faxfinder.test"
@@ -361,3 +362,30 @@ def assert_golden(name: str, response: httpx.Response) -> None:
         path.write_bytes(response.content)
     assert path.exists(), f"missing golden file {path} (run with UPDATE_GOLDEN=1 once and review it)"
     assert response.content == path.read_bytes()
+
+
+# -- a real server on 127.0.0.1 (uvicorn in a thread), for what only a real connection shows ----------------------
+@pytest.fixture(scope="module")
+def server_settings() -> dict[str, Any]:
+    """Override in a test module for another real server (a control token, say)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, server_settings: dict[str, Any]) -> Iterator[EmulatorServer]:
+    """One real server per module, with the manual clock."""
+    data_dir = tmp_path_factory.mktemp("server")
+    database = backends.CURRENT.database_for(data_dir)  # (PostgreSQL: a database of its own)
+    running = EmulatorServer(data_dir, **server_settings, **({"database_url": database} if database else {}))
+    running.start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def box(server: EmulatorServer) -> Iterator[EmulatorHandle]:
+    """The module's real server, reset to its fixtures, and a handle to drive it."""
+    handle = server.handle()
+    handle.reset()
+    yield handle
+    handle.close()

@@ -113,6 +113,10 @@ class Hub:
     def listening(self) -> int:
         return len(self._listeners)
 
+    def listeners(self) -> frozenset[Listener]:
+        with self._lock:
+            return frozenset(self._listeners)
+
     # -- events in ---------------------------------------------------------------------------------------------
     def _on_event(self, event: Event) -> None:
         if not self._listeners:

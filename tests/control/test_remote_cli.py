@@ -8,32 +8,14 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 
-from emulator.testing.server import EmulatorHandle, EmulatorServer
+from emulator.testing.server import EmulatorServer
 from tests.conftest import ADMIN
 
 TOKEN = "s3cret"
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorServer]:
-    running = EmulatorServer(tmp_path_factory.mktemp("cli"))
-    running.start()
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def box(server: EmulatorServer) -> Iterator[EmulatorHandle]:
-    handle = server.handle()
-    handle.reset()
-    yield handle
-    handle.close()
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

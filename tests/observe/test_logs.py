@@ -11,6 +11,7 @@ import pytest
 
 from emulator.observe.logs import JsonFormatter, configure
 from tests.ffws.clients import advance, create_user, fax_to, schedule
+from tests.process import ServerProcess
 
 SECRET = "Pa55-w0rd-nobody-may-see"
 
@@ -105,3 +106,22 @@ def test_text_format_is_a_readable_line():
     finally:
         logging.getLogger().removeHandler(handler)
     assert stream.getvalue().rstrip().endswith(" INFO emulator.fax: fax 00000001 converted: 1 pages in 0.01 s")
+
+
+def test_a_real_server_logs_json_lines_on_standard_error(tmp_path):
+    server = ServerProcess(tmp_path / "data", "--log-format", "json")
+    server.start()
+    try:
+        with server.client() as client:
+            assert client.get("/ffws/v1/verify", auth=("admin", SECRET)).status_code == 401
+            assert client.get("/ffws/v1/verify", auth=("admin", "admin")).status_code == 200
+    finally:
+        assert server.stop() == 0
+    documents = [json.loads(line) for line in server.output if line.startswith("{")]
+    requests = [d for d in documents if d["logger"] == "emulator.http"]
+    assert [(d["method"], d["path"], d["status"], d["user"]) for d in requests] == [
+        ("GET", "/ffws/v1/verify", 401, None),
+        ("GET", "/ffws/v1/verify", 200, "admin"),
+    ]
+    assert any(d["logger"].startswith("uvicorn") for d in documents)  # the server's own lines too, in JSON
+    assert SECRET not in "".join(server.output)

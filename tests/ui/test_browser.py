@@ -37,22 +37,6 @@ def browser() -> Iterator[Any]:
     playwright.stop()
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorServer]:
-    emulator = EmulatorServer(tmp_path_factory.mktemp("browser"))
-    emulator.start()
-    yield emulator
-    emulator.stop()
-
-
-@pytest.fixture
-def box(server: EmulatorServer) -> Iterator[EmulatorHandle]:
-    handle = server.handle()
-    handle.reset()
-    yield handle
-    handle.close()
-
-
 class Admin:
     """httpx with the admin's Basic credentials, for what the test arranges through the API."""
 
