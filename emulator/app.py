@@ -23,13 +23,13 @@ from emulator.full_disk import FullDiskMiddleware
 from emulator.middleware import DeviceMiddleware
 from emulator.routing import Forgiving, RouteTable
 from emulator.settings import Settings
-from emulator.ui.install import error_page, install, is_page
-from emulator.ui.render import UI_PREFIX
+from emulator.ui.install import UI_PREFIX, RootPages, WebPages, swagger_ui
 from emulator.wire import FFWSError
 from emulator.wire.response import error_response
 
 log = logging.getLogger("emulator")
 CONTROL_PREFIX = "/_emulator"
+DOCS_URL = f"{CONTROL_PREFIX}/docs"
 STATUS_TEXT = {404: "Not Found", 405: "Method Not Allowed", 413: "Request Entity Too Large"}
 
 
@@ -38,8 +38,6 @@ def _is_control(request: Request) -> bool:
 
 
 async def _ffws_error(request: Request, exc: FFWSError) -> Response:
-    if is_page(request):
-        return error_page(request, exc.status, exc.message)
     request.state.error = exc.message
     return error_response(exc.status, exc.message, exc.headers)
 
@@ -54,8 +52,6 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> Response
     headers = dict(exc.headers or {})
     if exc.status_code == 405:
         headers["Allow"] = _allowed_methods(request)
-    if is_page(request):
-        return error_page(request, exc.status_code, message)
     if _is_control(request):
         return JSONResponse({"error": message}, status_code=exc.status_code, headers=headers)
     request.state.error = message
@@ -73,8 +69,6 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> Re
         message = f"invalid body: {detail}"
     else:
         message = f"invalid {where or 'request'}: {first.get('msg', 'not valid')}"
-    if is_page(request):
-        return error_page(request, 400, message)
     if _is_control(request):
         return JSONResponse({"error": message}, status_code=400)
     request.state.error = message
@@ -95,8 +89,6 @@ async def _control_error(request: Request, exc: ControlError) -> Response:
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
-    if is_page(request):
-        return error_page(request, 500, "internal error")
     if _is_control(request):
         return JSONResponse({"error": "internal error"}, status_code=500)
     return error_response(500, "internal error")
@@ -107,7 +99,7 @@ def _mount(app: FastAPI, model: str) -> None:
     request). Fixed paths are tried before templated ones, so ``/verify``, the clients' probe, matches at once."""
     catalogue.load_all()
     device = catalogue.device.for_model(model)
-    pages = [page for page in (app.docs_url, app.openapi_url) if page]
+    pages = [DOCS_URL, app.openapi_url]  # (Swagger UI is served from the package: app.docs_url is None)
     app.state.routes = RouteTable(device + catalogue.control.endpoints, pages)
     for endpoint in sorted(device, key=lambda e: "{" in e.path):
         app.add_api_route(
@@ -148,7 +140,7 @@ def create_app(settings: Settings | None = None, box: Box | None = None) -> Fast
     app = FastAPI(
         title="faxfinder-emulator control plane",
         version=__version__,
-        docs_url=None,  # served by the web pages' installer, with Swagger UI from the package
+        docs_url=None,  # below: Swagger UI from the package, not from a CDN
         redoc_url=None,
         openapi_url=f"{CONTROL_PREFIX}/openapi.json",
         lifespan=lifespan,
@@ -160,12 +152,13 @@ def create_app(settings: Settings | None = None, box: Box | None = None) -> Fast
     app.add_exception_handler(ControlError, _control_error)
     app.add_exception_handler(TextWithNul, _nul_in_text)
     app.add_exception_handler(Exception, _unexpected)
+    app.add_middleware(RootPages)  # innermost: / and /fax-status… are the pages under /_emulator/ui
     app.add_middleware(FullDiskMiddleware)  # inside the journal's middleware, which records its 503
     app.add_middleware(DeviceMiddleware, box=box)
-    docs_url = f"{CONTROL_PREFIX}/docs"
-    app.add_middleware(ControlGate, box=box, open_paths=(docs_url, app.openapi_url), open_prefix=UI_PREFIX)
+    app.add_middleware(ControlGate, box=box, open_paths=(DOCS_URL, app.openapi_url), open_prefix=UI_PREFIX)
     _mount(app, settings.model)
-    install(app, docs_url, app.openapi_url)
+    app.add_api_route(DOCS_URL, lambda: swagger_ui(app.title, app.openapi_url), include_in_schema=False)
+    app.mount(UI_PREFIX, WebPages(box))  # the web pages, built at their first request
     app.add_middleware(Forgiving, table=app.state.routes)  # outermost: the gate and the journal see the route's path
     if box.cluster is not None:
         app.add_middleware(ClusterSync, cluster=box.cluster)  # what another worker changed, seen first

@@ -1,63 +1,66 @@
-"""Mounting the web pages on the app: the router at / and under /_emulator/ui, the static files, the offline
-Swagger UI, and the answers for errors of a page."""
+"""Mounting the web pages: an app of their own under /_emulator/ui, built at the first request of a page (so a start
+that serves only the API pays nothing for them), the root paths that are pages, and the offline Swagger UI."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
+import logging
+from typing import TYPE_CHECKING, Any
+
 from fastapi.openapi.docs import get_swagger_ui_html
-from starlette.responses import RedirectResponse, Response
-from starlette.staticfiles import StaticFiles
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from emulator.ui import admin as _admin  # noqa: F401 - declares its routes
-from emulator.ui import faxes as _faxes  # noqa: F401
-from emulator.ui import pages as _pages  # noqa: F401
-from emulator.ui.render import HERE, STATIC, UI_PREFIX, prefix, refused
-from emulator.ui.routing import Answer, router
-from emulator.ui.session import COOKIE, LoginRequired, Sessions
+from emulator.ui.render import ROOT_ALIAS, STATIC, UI_PREFIX
 
+if TYPE_CHECKING:
+    from emulator.box import Box
+
+__all__ = ["UI_PREFIX", "RootPages", "WebPages", "swagger_ui"]
+log = logging.getLogger("emulator")
 SWAGGER = STATIC + "/swagger-ui"
+# The first path segments that are pages at the root as well (/ itself is Fax Status).
+ROOT_PAGES = frozenset(
+    {"", "login", "logout", "fax-status", "fragments", "faxes", "inbound", "send", "logs", "users", "phone-book",
+     "inbound-routing", "fax-configuration", "system", "events", "emulator"}
+)  # fmt: skip
 
 
-def install(app: FastAPI, docs_url: str, openapi_url: str) -> None:
-    app.state.ui_sessions = Sessions()
-    app.include_router(router, prefix=UI_PREFIX)
-    app.include_router(router)
-    app.mount(STATIC, StaticFiles(directory=HERE / "static"), name="ui-static")
-
-    @app.get(docs_url, include_in_schema=False)
-    def swagger_ui() -> Response:
-        return get_swagger_ui_html(
-            openapi_url=openapi_url,
-            title=app.title + " - Swagger UI",
-            swagger_js_url=SWAGGER + "/swagger-ui-bundle.js",
-            swagger_css_url=SWAGGER + "/swagger-ui.css",
-            swagger_favicon_url=SWAGGER + "/favicon-32x32.png",
-        )
-
-    app.add_exception_handler(LoginRequired, _login_required)
-    app.add_exception_handler(Answer, _answer)
+def swagger_ui(title: str, openapi_url: str) -> Response:
+    return get_swagger_ui_html(
+        openapi_url=openapi_url,
+        title=title + " - Swagger UI",
+        swagger_js_url=SWAGGER + "/swagger-ui-bundle.js",
+        swagger_css_url=SWAGGER + "/swagger-ui.css",
+        swagger_favicon_url=SWAGGER + "/favicon-32x32.png",
+    )
 
 
-def is_page(request: Request) -> bool:
-    return getattr(request.state, "ui", False)
+class RootPages:
+    """The pages at the root (/, /fax-status…) are the ones under /_emulator/ui: their path is rewritten, and the
+    request remembers it came by the root, so that its links stay there. Any other path passes untouched."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path = scope["path"]
+            if not path.startswith(("/ffws/", "/_emulator")) and path.split("/", 2)[1] in ROOT_PAGES:
+                raw = scope.get("raw_path") or path.encode()
+                scope = {**scope, "path": UI_PREFIX + path, "raw_path": UI_PREFIX.encode() + raw, ROOT_ALIAS: True}
+        await self.app(scope, receive, send)
 
 
-async def _login_required(request: Request, exc: LoginRequired) -> Response:
-    ui = prefix(request)
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    response = RedirectResponse(f"{ui}/login?next={target}" if request.method == "GET" else f"{ui}/login", 303)
-    response.delete_cookie(COOKIE, path="/")
-    return response
+class WebPages:
+    """The pages' app, made when first asked for."""
 
+    def __init__(self, box: Box) -> None:
+        self.box = box
+        self._app: Any = None
 
-async def _answer(request: Request, exc: Answer) -> Response:
-    return exc.response
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._app is None:
+            from emulator.ui.app import build
 
-
-def error_page(request: Request, status: int, message: str) -> Response:
-    """A device error on a page: the login form for credentials that no longer hold, else the refusal itself."""
-    if status == 401:
-        return RedirectResponse(
-            prefix(request) + "/login", 303, headers={"set-cookie": f"{COOKIE}=; Max-Age=0; Path=/"}
-        )
-    return refused(request, status, message)
+            self._app = build(self.box)
+        await self._app(scope, receive, send)

@@ -17,6 +17,7 @@ from emulator.wire.times import format_time
 HERE = Path(__file__).parent
 UI_PREFIX = "/_emulator/ui"
 STATIC = UI_PREFIX + "/static"
+ROOT_ALIAS = "faxfinder_emulator.root_page"  # set on a request that came by a root path (/fax-status)
 # Nothing a page loads comes from elsewhere, and no page can be framed by another site.
 SECURITY_HEADERS = {
     "content-security-policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
@@ -53,8 +54,13 @@ def environment() -> Any:
 
 
 def prefix(request: Request) -> str:
-    """Where the pages are for this request: under /_emulator/ui, or at the root."""
-    return UI_PREFIX if request.url.path.startswith(UI_PREFIX + "/") or request.url.path == UI_PREFIX else ""
+    """Where the pages are for this request: at the root, or under /_emulator/ui."""
+    return "" if request.scope.get(ROOT_ALIAS) else UI_PREFIX
+
+
+def page_path(request: Request) -> str:
+    """The path of this page as the browser asked for it."""
+    return prefix(request) + request.scope["path"].removeprefix(UI_PREFIX)
 
 
 def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -67,7 +73,7 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
         "model": box.settings.model,
         "line_word": "Channel" if box.profile.is_ip else "Modem",
         "now": format_time(box.clock.now(), box.zone),
-        "path": request.url.path,
+        "path": page_path(request),
     }
     html = environment().get_template(template).render(**shared, **context)
     return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)

@@ -4,18 +4,12 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from emulator.ui.render import prefix
 
-
-def mark_ui(request: Request) -> None:
-    """Errors of this request are answered as pages (see emulator.ui.install)."""
-    request.state.ui = True
-
-
-router = APIRouter(dependencies=[Depends(mark_ui)], include_in_schema=False)
+router = APIRouter(include_in_schema=False)
 
 
 def back_to(request: Request, where: str, done: str = "") -> RedirectResponse:

@@ -51,7 +51,7 @@ class Sessions:
 
 
 def sessions(request: Request) -> Sessions:
-    return request.app.state.ui_sessions
+    return request.app.state.ui_sessions  # (the pages' own app: emulator.ui.app)
 
 
 def set_cookie(request: Request, response: Response, name: str, value: str, max_age: int | None = MAX_AGE) -> None:
