@@ -11,7 +11,7 @@ from starlette.responses import StreamingResponse
 from emulator.catalogue import control
 from emulator.control.deps import ControlBox
 from emulator.control.errors import ControlError
-from emulator.observe.live import KINDS, OVERFLOW, Hub, Message
+from emulator.observe.live import KINDS, OVERFLOW, Hub, Message, Visibility
 
 KEEP_ALIVE = 15.0  # seconds of silence before a comment line keeps proxies from closing the stream
 
@@ -43,7 +43,7 @@ def sse(message: Message) -> bytes:
     return f"id: {message.id}\nevent: {message.kind}\ndata: {data}\n\n".encode()
 
 
-async def event_stream(hub: Hub, kinds: frozenset[str], visible) -> AsyncIterator[bytes]:  # noqa: ANN001
+async def event_stream(hub: Hub, kinds: frozenset[str], visible: Visibility) -> AsyncIterator[bytes]:
     with hub.listen(kinds, visible) as listener:
         yield b"retry: 2000\n\n"
         while True:

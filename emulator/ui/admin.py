@@ -8,10 +8,12 @@ import io
 from typing import Any
 
 from fastapi import Request
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
 
+from emulator.db.work import UnitOfWork
 from emulator.device import config
 from emulator.ffws.about.routes import BUILD_DATE, FIRMWARE_VERSION
 from emulator.ffws.auth import DATA_CHANGE_DENIED, DATA_VIEW_DENIED, Caller, require_admin
@@ -51,7 +53,9 @@ def _fields(name: str) -> dict[str, dict[str, Any]]:
 
 
 # -- Users -------------------------------------------------------------------------------------------------------
-def _users_page(request: Request, caller: Caller, work, status: int = 200, error: str = "", done: str = "") -> Response:  # noqa: ANN001
+def _users_page(
+    request: Request, caller: Caller, work: UnitOfWork, status: int = 200, error: str = "", done: str = ""
+) -> Response:
     box = get_box(request)
     listed = users.list_users(work.session, caller)
     return page(
@@ -186,8 +190,8 @@ def edit_user(username: str, request: Request, caller: UiCaller, form: Form, wor
 
 # -- Phone book --------------------------------------------------------------------------------------------------
 def _phone_book(
-    request: Request, caller: Caller, work, owner: str, status: int = 200, error: str = "", done: str = ""
-) -> Response:  # noqa: ANN001, E501
+    request: Request, caller: Caller, work: UnitOfWork, owner: str, status: int = 200, error: str = "", done: str = ""
+) -> Response:
     session = work.session
     books = {owner: contacts.list_contacts(session, caller, owner, BY_NAME)}
     if owner != GLOBAL_OWNER:
@@ -244,7 +248,7 @@ def edit_contact(owner: str, contact_id: str, request: Request, caller: UiCaller
 
 
 # -- Inbound Routing ---------------------------------------------------------------------------------------------
-def _routing(request: Request, work, status: int = 200, error: str = "", done: str = "") -> Response:  # noqa: ANN001
+def _routing(request: Request, work: UnitOfWork, status: int = 200, error: str = "", done: str = "") -> Response:
     box = get_box(request)
     return page(
         request, "routing.html", status=status, error=error, done=done, routes=routes.all_routes(work.session),
@@ -296,7 +300,7 @@ FAX_SETTINGS = ("sip_settings", "t38_settings")
 SYSTEM_SETTINGS = ("t37_settings", "global_contacts_status")
 
 
-def _settings(session, names: tuple[str, ...]) -> list[dict[str, Any]]:  # noqa: ANN001
+def _settings(session: Session, names: tuple[str, ...]) -> list[dict[str, Any]]:
     shown = []
     for name in names:
         value = config.read_setting(session, name)
@@ -321,7 +325,7 @@ def fax_configuration(request: Request, caller: UiCaller, work: Work, done: str 
             action="fax-configuration",
             done=done,
             modems=None,
-        )  # noqa: E501
+        )
     modems = config.read_modems(session, box.settings.line_count)
     return page(
         request,
@@ -332,7 +336,7 @@ def fax_configuration(request: Request, caller: UiCaller, work: Work, done: str 
         modem_fields=_fields("modem_settings"),
         action="fax-configuration",
         done=done,
-    )  # noqa: E501
+    )
 
 
 @router.get("/system")
@@ -353,10 +357,10 @@ def system_configuration(request: Request, caller: UiCaller, work: Work, done: s
         action="system",
         done=done,
         modems=None,
-    )  # noqa: E501
+    )
 
 
-def _save_setting(request: Request, caller: Caller, work, name: str, form) -> None:  # noqa: ANN001
+def _save_setting(request: Request, caller: Caller, work: UnitOfWork, name: str, form: FormData) -> None:
     require_admin(caller, DATA_CHANGE_DENIED)
     box = get_box(request)
     values = read_form(form, SPECS[name])
@@ -385,8 +389,8 @@ def save_modem(number: int, request: Request, caller: UiCaller, form: Form, work
 
 
 def _save_named(
-    request: Request, caller: Caller, work, form, name: str, allowed: tuple[str, ...], where: str
-) -> Response:  # noqa: ANN001, E501
+    request: Request, caller: Caller, work: UnitOfWork, form: FormData, name: str, allowed: tuple[str, ...], where: str
+) -> Response:
     if name not in allowed or name not in SPECS:
         raise FFWSError(404, "Not Found")
     if name in FAX_SETTINGS and not get_box(request).profile.is_ip:

@@ -9,10 +9,12 @@ from pathlib import Path
 from fastapi import Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
 
+from emulator.db.work import UnitOfWork
 from emulator.device import models as m
+from emulator.device.inbound import InboundFax
 from emulator.device.store import entrykey_text, faxkey_text, preview_name
 from emulator.ffws.auth import Caller
 from emulator.ffws.data import service as data
@@ -113,7 +115,7 @@ def send_now(faxkey: str, entrykey: str, request: Request, caller: UiCaller, for
 
 
 # -- one fax: its pages ------------------------------------------------------------------------------------------
-def _preview(request: Request, caller: Caller, work, faxkey: str, entrykey: str) -> Path:  # noqa: ANN001
+def _preview(request: Request, caller: Caller, work: UnitOfWork, faxkey: str, entrykey: str) -> Path:
     return data.preview_path(get_box(request).preprocessor, work.session, caller, _entry_name(faxkey, entrykey))
 
 
@@ -162,7 +164,7 @@ async def fax_page(faxkey: str, entrykey: str, number: int, request: Request, ca
 
 
 # -- received faxes ----------------------------------------------------------------------------------------------
-def _received(request: Request, caller: Caller, work, fax_id: int) -> tuple:  # noqa: ANN001
+def _received(request: Request, caller: Caller, work: UnitOfWork, fax_id: int) -> tuple[InboundFax, Path]:
     fax = data.received_fax(work.session, caller, f"{fax_id}.pdf")
     return fax, get_box(request).inbound.document(fax.id)
 
@@ -240,7 +242,7 @@ async def _blob(blobs: Blobs, source: bytes | UploadFile) -> Blob:
     return blob
 
 
-async def _attachments(form, blobs: Blobs) -> list[AttachmentIn]:  # noqa: ANN001
+async def _attachments(form: FormData, blobs: Blobs) -> list[AttachmentIn]:
     attachments = []
     for upload in form.getlist("document"):
         if isinstance(upload, UploadFile) and upload.filename:
@@ -254,7 +256,7 @@ async def _attachments(form, blobs: Blobs) -> list[AttachmentIn]:  # noqa: ANN00
     return attachments
 
 
-def _schedule(request: Request, caller: Caller, work, fax: ScheduleFax) -> list[m.FaxEntry]:  # noqa: ANN001
+def _schedule(request: Request, caller: Caller, work: UnitOfWork, fax: ScheduleFax) -> list[m.FaxEntry]:
     box = get_box(request)
     intake = box.intake()
     ofax.check_request(fax, intake)

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from emulator.control.events import event_stream, streaming
 from emulator.ffws.auth import Caller
 from emulator.ffws.http import get_box
-from emulator.observe.live import Message
+from emulator.observe.live import Message, Visibility
 from emulator.ui.render import page, prefix
 from emulator.ui.routing import Answer, back_to, router
 from emulator.ui.session import COOKIE, LOGIN_COOKIE, Form, UiCaller, log_in, session_of, sessions, set_cookie
@@ -64,7 +64,7 @@ def logout(request: Request, caller: UiCaller, form: Form) -> Response:
     return response
 
 
-def _visible_to(caller: Caller):  # noqa: ANN202
+def _visible_to(caller: Caller) -> Visibility:
     """What a user may see of the live events: its own faxes and the faxes routed to it; of the lines, that they
     are busy (whom they call is for administrators). An administrator sees everything."""
 
