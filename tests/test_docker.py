@@ -175,6 +175,18 @@ def test_healthcheck_reports_healthy(docker: str, container: dict[str, str]) -> 
     raise AssertionError(f"health is {status!r} after {START_TIMEOUT} s: {health[-2000:]}")
 
 
+def test_container_serves_the_web_interface_and_logs_what_happens(docker: str, container: dict[str, str]) -> None:
+    _wait_for_verified(docker, container)
+    with httpx.Client(base_url=container["url"], timeout=5) as browser:
+        assert browser.get("/").headers["location"] == "/login?next=/"
+        login = browser.get("/login")
+        assert login.status_code == 200 and "<h1>Log in</h1>" in login.text
+        assert browser.get("/_emulator/ui/static/app.css").status_code == 200
+        assert browser.get("/_emulator/ui/static/swagger-ui/swagger-ui-bundle.js").status_code == 200
+    logs = _logs(docker, container["name"], tail="all")
+    assert "emulator.http: GET /ffws/v1/verify user=admin status=200" in logs  # docker logs shows each request
+
+
 def test_docker_stop_ends_the_emulator_cleanly(docker: str, container: dict[str, str]) -> None:
     # Last in this module: it stops the shared container. SIGTERM to PID 1 must end in a graceful exit 0.
     _wait_for_verified(docker, container)
