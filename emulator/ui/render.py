@@ -11,7 +11,6 @@ from fastapi import Request
 from starlette.responses import HTMLResponse
 
 from emulator import __version__
-from emulator.ffws.http import get_box
 from emulator.wire.times import format_time
 
 HERE = Path(__file__).parent
@@ -64,7 +63,7 @@ def page_path(request: Request) -> str:
 
 
 def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
-    box = get_box(request)
+    box = request.app.state.box  # (this module is loaded at start-up: nothing of the device surface here)
     caller = getattr(request.state, "caller", None)
     shared = {
         "ui": prefix(request),
