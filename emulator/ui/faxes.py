@@ -275,7 +275,7 @@ async def send_fax(request: Request, caller: UiCaller, form: Form, work: Work) -
         cover = {"enabled": values["cover"], "url": cover_page_url(base_url(request), values["cover_page"])}
         cover.update(subject=values["subject"][:255], comments=values["comments"][:4000])
         fax = ScheduleFax(
-            cover=cover, sender={}, sender_given=False, recipients=_recipients(values["recipients"]),
+            cover=cover, sender={}, sender_unnamed=False, recipients=_recipients(values["recipients"]),
             attachments=await _attachments(form, blobs), options={}, schedule_all_at=None,
         )  # fmt: skip
         entries = await run_in_threadpool(_schedule, request, caller, work, fax)

@@ -45,7 +45,9 @@ class RootPages:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             path = scope["path"]
-            if not path.startswith(("/ffws/", "/_emulator")) and path.split("/", 2)[1] in ROOT_PAGES:
+            if path == UI_PREFIX:  # the pages' home without its slash
+                scope = {**scope, "path": UI_PREFIX + "/", "raw_path": UI_PREFIX.encode() + b"/"}
+            elif not path.startswith(("/ffws/", "/_emulator")) and path.split("/", 2)[1] in ROOT_PAGES:
                 raw = scope.get("raw_path") or path.encode()
                 scope = {**scope, "path": UI_PREFIX + path, "raw_path": UI_PREFIX.encode() + raw, ROOT_ALIAS: True}
         await self.app(scope, receive, send)

@@ -259,5 +259,5 @@ class _ApiClient:
     def __init__(self, box: EmulatorHandle) -> None:
         self.box = box
 
-    def post(self, path: str, body: str) -> httpx.Response:
-        return httpx.post(self.box.base_url + path, content=body, auth=self.box.auth)
+    def post(self, path: str, body: str, **kwargs: Any) -> httpx.Response:
+        return httpx.post(self.box.base_url + path, content=body, auth=self.box.auth, **kwargs)

@@ -88,3 +88,9 @@ def test_logging_out_ends_the_session(client):
     response = pages.post("/logout")
     assert response.status_code == 303 and response.headers["location"] == "/login"
     assert pages.get("/fax-status").status_code == 303
+
+
+def test_the_pages_home_answers_with_or_without_its_slash(client):
+    for path in ("/_emulator/ui", "/_emulator/ui/"):
+        response = client.get(path, auth=None)
+        assert response.status_code == 303 and response.headers["location"].startswith("/_emulator/ui/login"), path
