@@ -11,9 +11,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
-from emulator.ui import admin as _admin  # noqa: F401 - declares its routes
+from emulator.ui import configuration as _configuration  # noqa: F401 - declares its routes
 from emulator.ui import faxes as _faxes  # noqa: F401
 from emulator.ui import pages as _pages  # noqa: F401
+from emulator.ui import phone_book as _phone_book  # noqa: F401
+from emulator.ui import send as _send  # noqa: F401
+from emulator.ui import users as _users  # noqa: F401
 from emulator.ui.render import HERE, page_path, prefix, refused
 from emulator.ui.routing import Answer, router
 from emulator.ui.session import COOKIE, LoginRequired, Sessions

@@ -3,15 +3,19 @@ answers for refusals and errors."""
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
 from starlette.responses import HTMLResponse
 
 from emulator import __version__
 from emulator.wire.times import format_time
+
+if TYPE_CHECKING:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
 
 HERE = Path(__file__).parent
 UI_PREFIX = "/_emulator/ui"
@@ -38,6 +42,15 @@ MENU = (
 )
 
 
+def entry_key(entry: Any) -> str:
+    """``FAXKEY/ENTRYKEY`` of a fax entry, as its pages' paths name it."""
+    return f"{entry.fax_id:08X}/{entry.number:04X}"
+
+
+def _box_time(zone: ZoneInfo, value: datetime | None) -> str:
+    return format_time(value, zone) if value else ""
+
+
 @cache
 def environment() -> Any:
     from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -48,7 +61,7 @@ def environment() -> Any:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(static=STATIC, version=__version__, menu=MENU)
+    env.globals.update(static=STATIC, version=__version__, menu=MENU, entry_key=entry_key)
     return env
 
 
@@ -73,6 +86,7 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
         "line_word": "Channel" if box.profile.is_ip else "Modem",
         "now": format_time(box.clock.now(), box.zone),
         "path": page_path(request),
+        "time": partial(_box_time, box.zone),  # the box's times as the device writes them
     }
     html = environment().get_template(template).render(**shared, **context)
     return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)

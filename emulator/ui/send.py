@@ -1,0 +1,125 @@
+"""Send Fax: a fax scheduled through the same service as POST /ffws/v1/ofax, with agent WebClient."""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+from pathlib import Path
+
+from fastapi import Request
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
+from starlette.responses import Response
+
+from emulator.db.work import UnitOfWork
+from emulator.device import models as m
+from emulator.device.store import faxkey_text
+from emulator.ffws.auth import Caller
+from emulator.ffws.http import Work, base_url, get_box
+from emulator.ffws.ofax import service as ofax
+from emulator.ffws.ofax.intake import Blob, Blobs
+from emulator.ffws.ofax.wire import PARTY_FIELDS, AttachmentIn, ScheduleFax, cover_page_url, normal_content_type
+from emulator.ui.render import page
+from emulator.ui.routing import Answer, back_to, router
+from emulator.ui.session import Form, UiCaller
+from emulator.wire import FFWSError
+
+AGENT = "WebClient"  # what the box's own web client writes as a fax's agent
+
+
+# -- Send Fax ----------------------------------------------------------------------------------------------------
+def _send_form(request: Request, status: int = 200, error: str = "", values: dict | None = None) -> Response:
+    box = get_box(request)
+    return page(
+        request, "send.html", status=status, error=error, values=values or {}, cover_pages=box.cover_page_names(),
+        types=".pdf,.tif,.tiff,.png,.jpg,.jpeg,.txt,application/pdf,image/tiff,image/png,image/jpeg,text/plain",
+    )  # fmt: skip
+
+
+@router.get("/send")
+def send_fax_form(request: Request, caller: UiCaller) -> Response:
+    return _send_form(request)
+
+
+def _recipients(text: str) -> list[dict]:
+    """One recipient a line: ``fax number`` or ``name, fax number`` (or ``name <fax number>``)."""
+    found = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        if line.endswith(">") and "<" in line:
+            name, _, number = line[:-1].rpartition("<")
+        else:
+            name, _, number = line.rpartition(",")
+        values = {"name": name.strip(), "fax_number": number.strip()}
+        found.append({k: PARTY_FIELDS[k].read(k, v) for k, v in values.items()})
+    return found
+
+
+def _content_type(upload: UploadFile) -> str:
+    given = normal_content_type(upload.content_type or "")
+    if given and given.split(";")[0] != "application/octet-stream":
+        return given
+    return mimetypes.guess_type(upload.filename or "")[0] or given
+
+
+async def _blob(blobs: Blobs, source: bytes | UploadFile) -> Blob:
+    """The upload (or typed text) in a file of the store's incoming folder, as the API's decoded content is."""
+    blob = blobs.create()
+    digest = hashlib.sha256()
+    with blob.path.open("wb") as out:
+        while chunk := (source if isinstance(source, bytes) else await source.read(1024 * 1024)):
+            out.write(chunk)
+            digest.update(chunk)
+            blob.size += len(chunk)
+            if isinstance(source, bytes):
+                break
+    blob.sha256 = digest.hexdigest()
+    return blob
+
+
+async def _attachments(form: FormData, blobs: Blobs) -> list[AttachmentIn]:
+    attachments = []
+    for upload in form.getlist("document"):
+        if isinstance(upload, UploadFile) and upload.filename:
+            blob = await _blob(blobs, upload)
+            name = Path(upload.filename).name[:255] or "document"
+            attachments.append(AttachmentIn(name, "inline", _content_type(upload), "base64", "", blob))
+    text = str(form.get("text") or "")
+    if text.strip():
+        blob = await _blob(blobs, text.encode())
+        attachments.append(AttachmentIn("message.txt", "inline", "text/plain; charset=utf-8", "base64", "", blob))
+    return attachments
+
+
+def _schedule(request: Request, caller: Caller, work: UnitOfWork, fax: ScheduleFax) -> list[m.FaxEntry]:
+    box = get_box(request)
+    intake = box.intake()
+    ofax.check_request(fax, intake)
+    ofax.check_contents(fax)
+    return ofax.schedule_fax(work, caller, fax, intake, box.clock.now, agent=AGENT)
+
+
+@router.post("/send")
+async def send_fax(request: Request, caller: UiCaller, form: Form, work: Work) -> Response:
+    """Scheduled through the same service as POST /ffws/v1/ofax, with agent WebClient."""
+    box = get_box(request)
+    values = {k: str(form.get(k) or "") for k in ("recipients", "subject", "comments", "cover_page", "text")}
+    values["cover"] = form.get("cover") == "on"
+    blobs = Blobs(box.store.incoming_file)
+    try:
+        cover = {"enabled": values["cover"], "url": cover_page_url(base_url(request), values["cover_page"])}
+        cover.update(subject=values["subject"][:255], comments=values["comments"][:4000])
+        fax = ScheduleFax(
+            cover=cover, sender={}, sender_unnamed=False, recipients=_recipients(values["recipients"]),
+            attachments=await _attachments(form, blobs), options={}, schedule_all_at=None,
+        )  # fmt: skip
+        entries = await run_in_threadpool(_schedule, request, caller, work, fax)
+    except FFWSError as exc:
+        raise Answer(_send_form(request, 400, exc.message, values)) from None
+    finally:
+        blobs.discard()
+    first = entries[0]
+    done = f"Fax {faxkey_text(first.fax_id)} scheduled for {len(entries)} recipient(s)."
+    return back_to(request, "/fax-status", done)
