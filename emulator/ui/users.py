@@ -144,14 +144,16 @@ def delete_all_users(request: Request, caller: UiCaller, form: Form, work: Work)
     return back_to(request, "/users", f"{count} user(s) deleted.")
 
 
-@router.get("/users/{username}")
+# A user's own pages are one level below its name: /users/NAME alone is where the list's actions live (import,
+# delete-all, export.csv), and NAME may be any of those.
+@router.get("/users/{username}/edit")
 def user_page(username: str, request: Request, caller: UiCaller, work: Work, done: str = "") -> Response:
     user = users.view_user(work.session, caller, username)
     box = get_box(request)
     return page(request, "user.html", user=user, fields=USER_FORM, cover_pages=box.cover_page_names(), done=done)
 
 
-@router.post("/users/{username}")
+@router.post("/users/{username}/edit")
 def edit_user(username: str, request: Request, caller: UiCaller, form: Form, work: Work) -> Response:
     box = get_box(request)
     users.require_may_edit(caller, username)
@@ -169,4 +171,4 @@ def edit_user(username: str, request: Request, caller: UiCaller, form: Form, wor
             request, "user.html", 400, user=user, fields=USER_FORM, cover_pages=cover_pages, error=exc.message
         )
         raise Answer(response) from None
-    return back_to(request, f"/users/{username}", "Saved.")
+    return back_to(request, f"/users/{username}/edit", "Saved.")

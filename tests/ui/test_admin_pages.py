@@ -52,7 +52,7 @@ def test_add_edit_and_delete_all_users(client, admin):
     assert response.status_code == 303
     assert client.get("/ffws/v1/verify", auth=("frank", "pw")).status_code == 200
     assert admin.post("/users", {"username": "frank", "password": "pw", "name": "F"}).status_code == 400
-    assert admin.post("/users/frank", {"name": "Frank F", "password": "", "priority": "5"}).status_code == 303
+    assert admin.post("/users/frank/edit", {"name": "Frank F", "password": "", "priority": "5"}).status_code == 303
     user = client.get("/ffws/v1/users/frank").text
     assert "<name>Frank F</name>" in user and "<priority>5</priority>" in user
     assert client.get("/ffws/v1/verify", auth=("frank", "pw")).status_code == 200  # empty password: unchanged
@@ -63,15 +63,28 @@ def test_add_edit_and_delete_all_users(client, admin):
     assert client.get("/ffws/v1/verify").status_code == 200  # the administrator stays
 
 
+@pytest.mark.parametrize("username", ["delete-all", "import", "export.csv"])
+def test_a_user_named_like_an_action_is_edited_and_nothing_else(client, admin, username):
+    create_user(client, username, "pw")
+    create_user(client, "victim", "pw")
+    page = admin.get(f"/users/{username}/edit")
+    assert page.status_code == 200 and f"<h1>Edit user {username}</h1>" in page.text
+    assert f'action="/users/{username}/edit"' in page.text
+    assert f'href="/users/{username}/edit"' in admin.get("/users").text
+    assert admin.post(f"/users/{username}/edit", {"name": "Renamed"}).status_code == 303
+    assert "<name>Renamed</name>" in client.get(f"/ffws/v1/users/{username}").text
+    assert client.get("/ffws/v1/users/victim").status_code == 200  # not deleted, nor anything imported
+
+
 def test_a_user_manages_itself_and_is_refused_the_rest(client):
     create_user(client, "bob", "pw")
     pages = Pages(client)
     pages.log_in("bob", "pw")
     listing = pages.get("/users").text
-    assert "bob" in listing and '<a href="/users/admin">' not in listing and "Add user" not in listing
-    assert pages.get("/users/admin").status_code == 403
+    assert "bob" in listing and '<a href="/users/admin/edit">' not in listing and "Add user" not in listing
+    assert pages.get("/users/admin/edit").status_code == 403
     assert pages.post("/users", {"username": "x", "password": "y", "name": "z"}).status_code == 403
-    assert pages.post("/users/bob", {"name": "Bobby"}).status_code == 303
+    assert pages.post("/users/bob/edit", {"name": "Bobby"}).status_code == 303
     for path in ("/inbound-routing", "/fax-configuration", "/system", "/users/export.csv"):
         response = pages.get(path)
         assert response.status_code == 403 and VIEW_DENIED in response.text, path

@@ -10,7 +10,7 @@ from tests.conftest import box_state
 from tests.ui.pages import Pages
 
 EXTERNAL = re.compile(r"""(?:src|href|action)\s*=\s*["']?\s*(?:https?:)?//""", re.I)
-PAGES = ["/fax-status", "/send", "/logs", "/users", "/users/admin", "/phone-book", "/inbound-routing",
+PAGES = ["/fax-status", "/send", "/logs", "/users", "/users/admin/edit", "/phone-book", "/inbound-routing",
          "/fax-configuration", "/system", "/emulator", "/login"]  # fmt: skip
 
 
