@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 REQUEST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 CONVERSION_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 QUEUE_STATES = (m.PREPROCESSING, m.APPROVAL_PENDING, m.PENDING, m.SENDING)
+# A label's values must be few: a client may send any method name (curl -X FOO), and each would be a new series.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"})
 
 
 class Histogram:
@@ -67,7 +69,8 @@ class Metrics:
         bus.subscribe(FaxConverted, self._converted)
 
     def _exchange(self, event: ExchangeRecorded) -> None:
-        key = (event.route, event.method, str(event.status))
+        method = event.method if event.method in METHODS else "OTHER"
+        key = (event.route, method, str(event.status))
         with self._lock:
             self.requests[key] += 1
             histogram = self.request_seconds.get(event.route)

@@ -40,6 +40,16 @@ def test_requests_are_counted_by_route_template_method_and_status(client):
     assert delta("ffemu_http_request_duration_seconds_count", route=route) == 2
 
 
+def test_a_method_no_server_knows_is_counted_as_other(client):
+    before = _samples(client)
+    for method in ("FOO", "BAR", "BAZ"):
+        client.request(method, "/ffws/v1/verify")
+    after = _samples(client)
+    assert not any(dict(labels).get("method") in ("FOO", "BAR", "BAZ") for _name, labels in after)
+    other = [(name, labels) for name, labels in after if dict(labels).get("method") == "OTHER"]
+    assert other and sum(after[key] - before.get(key, 0) for key in other) == 3
+
+
 def test_faxes_by_final_state_queue_depth_busy_lines_and_conversions(client):
     before = _samples(client)
     schedule(client, fax_to("218-555-1111"))
