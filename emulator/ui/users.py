@@ -34,6 +34,17 @@ CSV_FIELDS = {  # column -> user field
     "Include Cover Page": "default_cover_page_enabled", "Default": "default_cover_page_name",
 }  # fmt: skip
 USER_FORM = {name: widget(field) for name, field in USER_FIELDS.items()}
+# A spreadsheet takes a cell that starts with one of these as a formula (=HYPERLINK(...) in a user's name, say): the
+# export writes such a cell after a quote, which the spreadsheet shows as text and the import takes off again.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_out(value: str) -> str:
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def _csv_in(value: str) -> str:
+    return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_STARTS) else value
 
 
 # -- Users -------------------------------------------------------------------------------------------------------
@@ -77,7 +88,8 @@ def export_users(request: Request, caller: UiCaller, work: Work) -> Response:
         kind = "Administrator" if user.is_admin else "User"
         cover = "Yes" if user.default_cover_page_enabled else "No"
         row = (user.username, "", user.name, user.email_address, user.phone_number, user.fax_number, user.organization)
-        writer.writerow((kind, *row, cover, user.default_cover_page_name))  # a password is never given back
+        cells = (kind, *row, cover, user.default_cover_page_name)  # a password is never given back
+        writer.writerow([_csv_out(cell or "") for cell in cells])
     headers = {"content-disposition": 'attachment; filename="users.csv"'}
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
 
@@ -92,7 +104,7 @@ def _csv_rows(text: str) -> list[dict[str, Any]]:
     for number, row in enumerate(rows, start=1):
         if not any(cell.strip() for cell in row):
             continue
-        cells = dict(zip(CSV_COLUMNS, [c.strip() for c in row], strict=False))
+        cells = dict(zip(CSV_COLUMNS, [_csv_in(c.strip()) for c in row], strict=False))
         try:
             if cells.get("Type", "").lower() not in ("user", ""):
                 raise invalid("Type", "only User rows can be imported (the box has one administrator, admin)")

@@ -47,6 +47,20 @@ def test_users_are_imported_all_or_nothing_and_exported_without_passwords(client
     assert "User,carol,,Carol C,carol@example.com,555-1,555-2,Acme,Yes,default.pdf" in rows
 
 
+def test_the_export_neutralises_formulas_and_the_import_takes_them_back(client, admin):
+    create_user(client, "mallory", "pw")
+    fields = "<name>=HYPERLINK(\"http://evil.example\")</name><phone_number>+1 218 555</phone_number>"
+    client.put("/ffws/v1/users/mallory", f"<user>{fields}<organization>@corp</organization></user>")
+    exported = admin.get("/users/export.csv").text
+    row = next(line for line in exported.splitlines() if ",mallory," in line)
+    assert row == 'User,mallory,,"\'=HYPERLINK(""http://evil.example"")",,\'+1 218 555,,\'@corp,No,'
+    assert admin.post("/users/delete-all").status_code == 303
+    assert _import(admin, row.replace(",mallory,,", ",mallory,pw,")).status_code == 303
+    user = client.get("/ffws/v1/users/mallory").text
+    assert '<name>=HYPERLINK("http://evil.example")</name>' in user and "<phone_number>+1 218 555<" in user
+    assert "<organization>@corp</organization>" in user
+
+
 def test_add_edit_and_delete_all_users(client, admin):
     response = admin.post("/users", {"username": "frank", "password": "pw", "name": "Frank", "priority": "2"})
     assert response.status_code == 303
