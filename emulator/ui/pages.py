@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from urllib.parse import urlsplit
 
 from fastapi import Request
 from starlette.responses import Response
@@ -30,11 +31,17 @@ def _login_page(
 
 
 def _safe_next(request: Request, target: str) -> str:
-    """Only a path of these pages, never another site."""
+    """Only a path of these pages, never another site. A browser drops tabs and line breaks from a URL and reads a
+    backslash as a slash (``/\\t/evil.example`` is ``//evil.example`` to it): a target with any of those, white
+    space or another control character is not taken at all."""
     ui = prefix(request)
-    if target.startswith(ui + "/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return ui + "/fax-status"
+    fallback = ui + "/fax-status"
+    if not target or "\\" in target or any(c.isspace() or not c.isprintable() for c in target):
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith(ui + "/") or parts.path.startswith("//"):
+        return fallback
+    return target
 
 
 @router.get("/login")

@@ -71,6 +71,18 @@ def test_the_login_returns_to_the_page_asked_for_and_never_elsewhere(client):
     assert response.headers["location"] == "/fax-status"
 
 
+@pytest.mark.parametrize(
+    "target",
+    ["//evil.example/", "/\t/evil.example", "/\n/evil.example", "/\\evil.example", "https://evil.example/x",
+     "/ /evil.example", "http:/fax-status", "/\x7f/evil.example", "fax-status"],
+)  # fmt: skip
+def test_the_login_never_sends_the_browser_to_another_site(client, target):
+    pages = Pages(client)
+    form = csrf_of(pages.get("/login").text)
+    response = pages.post("/login", {"username": "admin", "password": "admin", "next": target}, csrf=form)
+    assert response.status_code == 303 and response.headers["location"] == "/fax-status"
+
+
 def test_a_password_change_ends_the_session(client):
     create_user(client, "bob", "first")
     pages = Pages(client)
