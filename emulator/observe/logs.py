@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from datetime import UTC, datetime
-from typing import Any
+from typing import IO, Any
 
 from emulator.device.models import FINAL_STATES, PENDING, PREPROCESSING, SENDING
 from emulator.device.store import entrykey_text, faxkey_text
@@ -44,14 +45,40 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(document, ensure_ascii=False, default=str)
 
 
+# Characters that would end a line, or move the cursor of whoever reads it, in a text log: a client chooses the path
+# it sends (/ffws/v1/x%0A2026-01-01 ... INFO forged line), a remote ID, a username.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(text: str) -> str:
+    """``text`` with each control character written as an escape (``\\n``, ``\\x1b``)."""
+    return _UNPRINTABLE.sub(lambda match: repr(match.group(0))[1:-1], text)
+
+
+class TextFormatter(logging.Formatter):
+    """One readable line a record: whatever the message holds, it cannot start another line (a traceback, which the
+    process writes itself, still can)."""
+
+    def __init__(self) -> None:
+        super().__init__(TEXT_FORMAT)
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
+        return printable(super().formatMessage(record))
+
+
+def handler(log_format: str, stream: IO[str] | None = None) -> logging.Handler:
+    """A handler writing to ``stream`` (standard error) in the chosen format."""
+    made = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    made.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
+    return made
+
+
 def configure(level: str, log_format: str) -> None:
     """The process's logging: every logger (uvicorn's too) writes to standard error in the chosen format."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
-    root.addHandler(handler)
+    root.addHandler(handler(log_format))
     root.setLevel(level.upper())
 
 

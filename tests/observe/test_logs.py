@@ -6,10 +6,11 @@ from __future__ import annotations
 import io
 import json
 import logging
+from collections.abc import Iterator
 
 import pytest
 
-from emulator.observe.logs import JsonFormatter, configure
+from emulator.observe.logs import JsonFormatter, handler
 from tests.ffws.clients import advance, create_user, fax_to, schedule
 from tests.process import ServerProcess
 
@@ -79,33 +80,48 @@ def test_no_password_ever_reaches_a_log_line(client, records):
     assert "Authorization" not in text and "Basic " not in text
 
 
-def test_json_format_is_one_object_a_line_with_the_fields():
-    stream = io.StringIO()
-    logger = logging.getLogger("emulator.http")
-    configure("info", "json")
-    handler = logging.getLogger().handlers[0]
-    handler.setStream(stream)
-    try:
-        logger.info("GET /x", extra={"fields": {"method": "GET", "status": 200}})
-    finally:
-        logging.getLogger().removeHandler(handler)
-    (line,) = stream.getvalue().splitlines()
+@pytest.fixture
+def written() -> Iterator[callable]:
+    """Log lines as the process writes them, in a format: a handler of that format on a logger of the test's own
+    (the process's handlers, pytest's among them, stay as they are)."""
+    logger = logging.getLogger("emulator.test-format")
+    logger.propagate, logger.level = False, logging.INFO
+    attached: list[logging.Handler] = []
+
+    def write(log_format: str, message: str, *args: object, **extra: object) -> str:
+        stream = io.StringIO()
+        attached.append(handler(log_format, stream))
+        logger.addHandler(attached[-1])
+        logger.info(message, *args, extra=extra)
+        logger.removeHandler(attached[-1])
+        return stream.getvalue()
+
+    yield write
+    for made in attached:
+        logger.removeHandler(made)
+
+
+def test_json_format_is_one_object_a_line_with_the_fields(written):
+    (line,) = written("json", "GET /x", fields={"method": "GET", "status": 200}).splitlines()
     document = json.loads(line)
-    assert document["message"] == "GET /x" and document["logger"] == "emulator.http" and document["level"] == "info"
-    assert document["method"] == "GET" and document["status"] == 200
+    assert document["message"] == "GET /x" and document["logger"] == "emulator.test-format"
+    assert document["level"] == "info" and document["method"] == "GET" and document["status"] == 200
     assert document["time"].endswith("+00:00")
 
 
-def test_text_format_is_a_readable_line():
-    stream = io.StringIO()
-    configure("info", "text")
-    handler = logging.getLogger().handlers[0]
-    handler.setStream(stream)
-    try:
-        logging.getLogger("emulator.fax").info("fax 00000001 converted: 1 pages in 0.01 s")
-    finally:
-        logging.getLogger().removeHandler(handler)
-    assert stream.getvalue().rstrip().endswith(" INFO emulator.fax: fax 00000001 converted: 1 pages in 0.01 s")
+def test_text_format_is_a_readable_line(written):
+    text = written("text", "fax 00000001 converted: 1 pages in 0.01 s")
+    assert text.rstrip().endswith(" INFO emulator.test-format: fax 00000001 converted: 1 pages in 0.01 s")
+
+
+def test_a_line_break_in_what_a_client_sends_cannot_forge_a_log_line(client, records, written):
+    client.get("/ffws/v1/verify%0A2026-01-01 00:00:00,000 INFO emulator.http: forged%1B[2J%E2%80%A8")
+    (record,) = _lines(records, "emulator.http")
+    text = written("text", "%s", record.getMessage())
+    assert text.count("\n") == 1 and "\x1b" not in text and "\u2028" not in text
+    assert "/ffws/v1/verify\\n2026-01-01 00:00:00,000 INFO emulator.http: forged\\x1b[2J\\u2028" in text
+    document = json.loads(written("json", "%s", record.getMessage()))
+    assert document["message"] == record.getMessage()  # JSON escapes them itself, and gives them back whole
 
 
 def test_a_real_server_logs_json_lines_on_standard_error(tmp_path):
