@@ -12,7 +12,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
@@ -22,7 +22,11 @@ from emulator.documents.fonts import warn_if_no_unicode_font
 from emulator.observe import logs
 from emulator.settings import Settings
 
+if TYPE_CHECKING:
+    from emulator.box import Box
+
 log = logging.getLogger("emulator")
+GRACEFUL_SHUTDOWN = 5  # seconds
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -49,8 +53,9 @@ class _Server(uvicorn.Server):
         yield
 
 
-async def _serve_all(servers: list[_Server], sockets: list[socket.socket]) -> None:
+async def _serve_all(servers: list[_Server], sockets: list[socket.socket], box: Box) -> None:
     def stop() -> None:
+        box.live.close()  # an open event stream never ends by itself: uvicorn would wait for it for ever
         for server in servers:
             server.should_exit = True
 
@@ -108,6 +113,9 @@ def connection_options(settings: Settings) -> dict[str, Any]:
         "log_level": settings.log_level,
         "access_log": False,
         "server_header": False,
+        # A request still running this long after a stop was asked for is cut off (the event streams are ended at
+        # once; this is for anything else that would hold the exit).
+        "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN,
     }
 
 
@@ -164,7 +172,7 @@ def run_worker(
     if announce:
         _announce(settings, sockets, smtp)
     with asyncio.Runner(loop_factory=lambda: GuardedLoop(settings.header_timeout)) as runner:
-        runner.run(_serve_all(servers, sockets))
+        runner.run(_serve_all(servers, sockets, app.state.box))
 
 
 _claimed: list[object] = []  # the lock file of a SQLite data dir, held open while the process lives

@@ -31,6 +31,7 @@ from emulator.events import (
     LineChanged,
     ReceptionEnded,
     StateReplaced,
+    UserChanged,
 )
 from emulator.wire.times import format_time
 
@@ -39,6 +40,9 @@ if TYPE_CHECKING:
 
 KINDS = ("entry", "line", "inbound", "journal", "clock", "reset")
 QUEUE_SIZE = 1000  # messages a listener may lag behind before its stream is ended (it reconnects)
+# Streams open at once, at most: each holds a connection for as long as it lasts, and connections are limited
+# (--max-connections; a stream is a request in progress, never closed to make room). Streams may take half of them.
+MAX_STREAMS = 32
 TICK = 1.0  # wall seconds between line readings while a call is up under the scaled clock
 LINE_EVENTS = (EntryStateChanged, LineChanged, FaxReceived, ReceptionEnded, ClockChanged, StateReplaced)
 
@@ -52,6 +56,7 @@ class Message:
 
 
 OVERFLOW = Message("overflow", {"error": f"more than {QUEUE_SIZE} events behind: reconnect"})
+END = Message("end", {})  # the stream ends without a word (the server stops, or its login no longer holds)
 
 # Who sees a message: the message itself, one made for this listener, or None.
 Visibility = Callable[[Message], Message | None]
@@ -62,12 +67,20 @@ def everything(message: Message) -> Message | None:
 
 
 class Listener:
-    """One stream's queue, on its event loop."""
+    """One stream's queue, on its event loop. ``session``: whose login the stream of the web pages runs under (the
+    username and the session's id), so that it ends with that login."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, kinds: frozenset[str], visible: Visibility) -> None:
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        kinds: frozenset[str],
+        visible: Visibility,
+        session: tuple[str, str] | None = None,
+    ) -> None:
         self.loop = loop
         self.kinds = kinds
         self.visible = visible
+        self.session = session
         self.queue: asyncio.Queue[Message] = asyncio.Queue(QUEUE_SIZE + 1)
         self.ended = False
 
@@ -77,16 +90,25 @@ class Listener:
             return
         shown = self.visible(message)
         if shown is not None:
-            with contextlib.suppress(RuntimeError):  # its loop closed: the stream is gone
-                self.loop.call_soon_threadsafe(self._put, shown)
+            self._call(self._put, shown)
+
+    def end(self) -> None:
+        """From any thread: the stream ends after the messages already queued."""
+        self._call(self._put, END)
+
+    def _call(self, function: Callable[[Message], None], message: Message) -> None:
+        with contextlib.suppress(RuntimeError):  # its loop closed: the stream is gone
+            self.loop.call_soon_threadsafe(function, message)
 
     def _put(self, message: Message) -> None:
         if self.ended:
             return
-        if self.queue.qsize() >= QUEUE_SIZE:
+        if message is END:
+            self.ended = True
+        elif self.queue.qsize() >= QUEUE_SIZE:
             self.ended = True
             message = OVERFLOW
-        self.queue.put_nowait(message)
+        self.queue.put_nowait(message)  # (never full: the last one it takes ends it)
 
     async def next(self, timeout: float) -> Message | None:
         """The next message, or None after ``timeout`` seconds without one."""
@@ -96,9 +118,25 @@ class Listener:
             return None
 
 
+class TooManyStreams(Exception):
+    """Every stream the box allows is open (``limit``), or the box is stopping (``limit`` 0)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.limit = limit
+
+    @property
+    def message(self) -> str:
+        if not self.limit:
+            return "the box is stopping: no new event stream"
+        return f"too many event streams open (at most {self.limit}): close one, or try again later"
+
+
 class Hub:
     def __init__(self, box: Box) -> None:
         self._box = box
+        self.max_listeners = max(1, min(MAX_STREAMS, box.settings.max_connections // 2))
+        self._closed = False
         self._listeners: set[Listener] = set()
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -126,6 +164,12 @@ class Hub:
             self._send(message)
         if isinstance(event, LINE_EVENTS):
             self._mark_stale()
+        # A login whose credentials changed (or were replaced with the whole state) may no longer hold: its streams
+        # end, and a browser that opens them again is asked to log in if it does not.
+        if isinstance(event, UserChanged) and event.credentials:
+            self.end(lambda listener: listener.session is not None and listener.session[0] == event.username)
+        elif isinstance(event, StateReplaced):
+            self.end(lambda listener: listener.session is not None)
 
     def _send(self, message: Message) -> None:
         message = Message(message.kind, message.data, message.owner, next(self._ids))
@@ -175,22 +219,47 @@ class Hub:
         return {"time": format_time(self._box.clock.now(), self._box.zone), **data}
 
     # -- listeners -----------------------------------------------------------------------------------------------
-    @contextlib.contextmanager
-    def listen(self, kinds: frozenset[str], visible: Visibility = everything) -> Iterator[Listener]:
-        """A listener for this stream's life; the line watcher runs while anyone listens."""
+    def open(
+        self, kinds: frozenset[str], visible: Visibility = everything, session: tuple[str, str] | None = None
+    ) -> Listener:
+        """A new listener, on the running event loop (TooManyStreams when every stream the box allows is open);
+        the line watcher runs while anyone listens. ``close`` it when its stream ends."""
         loop = asyncio.get_running_loop()
-        listener = Listener(loop, kinds, visible)
         with self._lock:
+            if self._closed or len(self._listeners) >= self.max_listeners:
+                raise TooManyStreams(0 if self._closed else self.max_listeners)
+            listener = Listener(loop, kinds, visible, session)
             self._listeners.add(listener)
         if "line" in kinds:
             for line in self._lines.values():  # where they stand, for a newcomer (the watcher sends any change)
                 listener.offer(Message("line", self._timed(line), "", next(self._ids)))
         self._ensure_watcher(loop)
+        return listener
+
+    def close_listener(self, listener: Listener) -> None:
+        with self._lock:
+            self._listeners.discard(listener)
+
+    @contextlib.contextmanager
+    def listen(self, kinds: frozenset[str], visible: Visibility = everything) -> Iterator[Listener]:
+        """A listener for the life of the block."""
+        listener = self.open(kinds, visible)
         try:
             yield listener
         finally:
-            with self._lock:
-                self._listeners.discard(listener)
+            self.close_listener(listener)
+
+    def end(self, which: Callable[[Listener], bool]) -> None:
+        """End the streams of the listeners ``which`` chooses (from any thread)."""
+        for listener in self.listeners():
+            if which(listener):
+                listener.end()
+
+    def close(self) -> None:
+        """The server stops: every stream ends now (uvicorn would wait for them for ever), none opens again."""
+        with self._lock:
+            self._closed = True
+        self.end(lambda _listener: True)
 
     def _ensure_watcher(self, loop: asyncio.AbstractEventLoop) -> None:
         if self._watcher is None or self._watcher.done():

@@ -97,10 +97,14 @@ class EmulatorServer:
         self.smtp_port = app.state.box.mail.listening_port
 
     def stop(self) -> None:
+        if self.app is not None:
+            self.app.state.box.live.close()  # open event streams end (uvicorn waits for every response to end)
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout=10)
+            if self._thread.is_alive():
+                raise RuntimeError("the FaxFinder emulator did not stop within 10 s")
 
     def handle(self) -> EmulatorHandle:
         return EmulatorHandle(self.base_url, self.settings["control_token"], self.smtp_port)

@@ -2,21 +2,36 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from urllib.parse import urlsplit
 
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from emulator.control.events import event_stream, streaming
+from emulator.control.errors import ControlError
+from emulator.control.events import open_stream
 from emulator.ffws.auth import Caller
-from emulator.ffws.http import get_box
+from emulator.ffws.http import Work, get_box
 from emulator.observe.live import Message, Visibility
 from emulator.ui.render import page, prefix
 from emulator.ui.routing import Answer, back_to, router
-from emulator.ui.session import COOKIE, LOGIN_COOKIE, Form, UiCaller, log_in, session_of, sessions, set_cookie
+from emulator.ui.session import (
+    COOKIE,
+    LOGIN_COOKIE,
+    Form,
+    UiCaller,
+    client_address,
+    log_in,
+    session_caller,
+    session_of,
+    sessions,
+    set_cookie,
+)
 from emulator.wire import FFWSError
 
+log = logging.getLogger("emulator.ui")
 WRONG_LOGIN = "Invalid username or password."
 PAGE_KINDS = frozenset({"entry", "line", "inbound", "reset"})
 
@@ -57,17 +72,25 @@ async def login(request: Request, form: Form) -> Response:
     except FFWSError as exc:
         if exc.status != 401:
             raise
+        log.warning("web login refused for %s from %s", username or "-", client_address(request))
         raise Answer(_login_page(request, 401, WRONG_LOGIN, username, str(form.get("next") or ""))) from None
     response = Response(status_code=303, headers={"location": _safe_next(request, str(form.get("next") or ""))})
     set_cookie(request, response, COOKIE, sessions(request).dump(session_of(caller)))
     response.delete_cookie(LOGIN_COOKIE, path="/")
+    log.info("web login: %s from %s", caller.username, client_address(request))
     return response
 
 
 @router.post("/logout")
 def logout(request: Request, caller: UiCaller, form: Form) -> Response:
+    """The session ends on the server too: its cookie, if someone kept it, opens nothing any more, and its live
+    streams end."""
+    session_id = request.state.session_id
+    sessions(request).end(session_id)
+    get_box(request).live.end(lambda listener: listener.session == (caller.username, session_id))
     response = back_to(request, "/login")
     response.delete_cookie(COOKIE, path="/")
+    log.info("web logout: %s", caller.username)
     return response
 
 
@@ -86,14 +109,24 @@ def _visible_to(caller: Caller) -> Visibility:
 
 
 @router.get("/events")
-async def page_events(request: Request, caller: UiCaller) -> Response:
-    """The live stream of the pages, behind their login (the control plane's stream needs its token)."""
-    return streaming(event_stream(get_box(request).live, PAGE_KINDS, _visible_to(caller)))
+async def page_events(request: Request, caller: UiCaller, work: Work) -> Response:
+    """The live stream of the pages, behind their login (the control plane's stream needs its token). The login must
+    still hold when it opens (a password changed, a reset: 401, and the page is sent to log in), and the stream ends
+    when it stops holding (see emulator.observe.live)."""
+    box = get_box(request)
+    await run_in_threadpool(box.auth.require_current, caller, work.session)
+    session = (caller.username, request.state.session_id)
+    try:
+        return open_stream(box.live, PAGE_KINDS, _visible_to(caller), session)
+    except ControlError as exc:
+        raise FFWSError(exc.status, exc.message) from None
 
 
 @router.get("/emulator")
 def emulator_panel(request: Request) -> Response:
     """Our own panel: it holds nothing itself and calls the control plane from the browser, with the control token
-    when the box has one."""
+    when the box has one. Anyone may open it (the control plane has its own door); a logged-in user sees the menu
+    and can log out here as on any page."""
     box = get_box(request)
+    session_caller(request)
     return page(request, "emulator.html", token_required=box.settings.control_token is not None)

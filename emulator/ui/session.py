@@ -12,6 +12,9 @@ from __future__ import annotations
 import base64
 import hmac
 import secrets
+import threading
+import time
+from collections import OrderedDict
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -34,8 +37,13 @@ class LoginRequired(Exception):
 
 
 class Sessions:
+    """Signed cookies, and the sessions ended by logging out: a cookie saved before is refused afterwards, for as long
+    as its signature would have held (the ended ones are forgotten when their cookie would have expired anyway)."""
+
     def __init__(self) -> None:
         self._signer = URLSafeTimedSerializer(secrets.token_bytes(32), salt="faxfinder-emulator ui")
+        self._ended: OrderedDict[str, float] = OrderedDict()  # session id -> when its cookie expires (monotonic)
+        self._lock = threading.Lock()
 
     def dump(self, value: dict[str, Any]) -> str:
         return self._signer.dumps(value)
@@ -47,7 +55,20 @@ class Sessions:
             value = self._signer.loads(text, max_age=MAX_AGE)
         except BadSignature:
             return None
-        return value if isinstance(value, dict) else None
+        if not isinstance(value, dict) or self.ended(value.get("i")):
+            return None
+        return value
+
+    def end(self, session_id: str) -> None:
+        now = time.monotonic()  # wall time, as the cookie's own expiry is (not the emulated clock)
+        with self._lock:
+            while self._ended and next(iter(self._ended.values())) < now:
+                self._ended.popitem(last=False)
+            self._ended[session_id] = now + MAX_AGE
+
+    def ended(self, session_id: object) -> bool:
+        with self._lock:
+            return isinstance(session_id, str) and session_id in self._ended
 
 
 def sessions(request: Request) -> Sessions:
@@ -67,25 +88,43 @@ async def log_in(request: Request, username: str, password: str) -> Caller:
     return await verified(get_box(request).auth, header)
 
 
+def client_address(request: Request) -> str:
+    """Where a request came from, for a log line."""
+    return request.client.host if request.client else "-"
+
+
 def session_of(caller: Caller) -> dict[str, Any]:
+    """A new session of ``caller``: who it is, the credentials it was verified against, its CSRF token (c) and its
+    id (i, which logging out ends)."""
     return {
         "u": caller.id, "n": caller.username, "a": caller.is_admin, "e": caller.epoch, "s": caller.stamp,
-        "p": caller.proof.hex(), "c": secrets.token_urlsafe(24),
+        "p": caller.proof.hex(), "c": secrets.token_urlsafe(24), "i": secrets.token_urlsafe(16),
     }  # fmt: skip
+
+
+def session_caller(request: Request) -> Caller | None:
+    """The caller of the request's session cookie, if it has a valid one (its credentials are checked later, by the
+    request's unit of work); None otherwise."""
+    value = sessions(request).load(request.cookies.get(COOKIE))
+    if value is None:
+        return None
+    try:
+        caller = Caller(value["u"], value["n"], value["a"], value["e"], value["s"], bytes.fromhex(value["p"]))
+        csrf, session_id = str(value["c"]), str(value["i"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    request.state.username = caller.username
+    request.state.caller = caller
+    request.state.csrf = csrf
+    request.state.session_id = session_id
+    return caller
 
 
 async def ui_caller(request: Request) -> Caller:
     """The logged-in caller (LoginRequired otherwise); also what the request's unit of work checks."""
-    value = sessions(request).load(request.cookies.get(COOKIE))
-    if value is None:
+    caller = session_caller(request)
+    if caller is None:
         raise LoginRequired
-    try:
-        caller = Caller(value["u"], value["n"], value["a"], value["e"], value["s"], bytes.fromhex(value["p"]))
-    except (KeyError, TypeError, ValueError):
-        raise LoginRequired from None
-    request.state.username = caller.username
-    request.state.caller = caller
-    request.state.csrf = value["c"]
     return caller
 
 

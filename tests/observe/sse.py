@@ -25,6 +25,8 @@ class EventReader:
         self._events: queue.Queue[Sse] = queue.Queue()
         self._opened = threading.Event()
         self._stop = threading.Event()
+        self._done = threading.Event()
+        self.clean = False  # the server ended the response properly (not cut off, not hung up by the reader)
         self._client = httpx.Client(timeout=httpx.Timeout(30, read=60), headers=headers, cookies=cookies)
         self._thread = threading.Thread(target=self._read, args=(url,), daemon=True)
         self._thread.start()
@@ -39,7 +41,7 @@ class EventReader:
                 fields: dict[str, str] = {}
                 for line in response.iter_lines():
                     if self._stop.is_set():
-                        break  # leaving the block closes the connection
+                        return  # leaving the block closes the connection
                     if line == "":
                         if "event" in fields:
                             self._events.put(Sse(int(fields["id"]), fields["event"], json.loads(fields["data"])))
@@ -47,10 +49,12 @@ class EventReader:
                     elif not line.startswith(":"):
                         name, _, value = line.partition(":")
                         fields[name] = value.removeprefix(" ")
+                self.clean = not self._stop.is_set()
         except httpx.HTTPError:
             pass
         finally:
             self._opened.set()
+            self._done.set()
 
     def next(self, kind: str | None = None, timeout: float = 10, **match: Any) -> Sse:
         """The next event of ``kind`` whose data has the ``match`` values (others before it are passed over)."""
@@ -69,6 +73,10 @@ class EventReader:
                 found.append(self._events.get(timeout=wait))
             except queue.Empty:
                 return found
+
+    def ended(self, timeout: float) -> bool:
+        """Whether the server ended the stream (within ``timeout`` seconds), with a proper end of its response."""
+        return self._done.wait(timeout) and self.clean
 
     def close(self) -> None:
         """Hang up, as a browser closes a page: the reader closes the connection when its next line arrives."""

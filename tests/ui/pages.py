@@ -39,3 +39,13 @@ class Pages:
         if response.status_code == 303:
             self.csrf = csrf_of(self.get("/fax-status").text)
         return response
+
+
+def logged_in(base_url: str, username: str = "admin", password: str = "admin") -> httpx.Client:
+    """A browser's cookies and CSRF token, logged in to the pages of a real server (``.csrf`` holds the token)."""
+    browser = httpx.Client(base_url=base_url, timeout=30)
+    token = csrf_of(browser.get("/login").text)
+    response = browser.post("/login", data={"csrf": token, "username": username, "password": password})
+    assert response.status_code == 303, response.text
+    browser.csrf = csrf_of(browser.get("/fax-status").text)  # type: ignore[attr-defined]
+    return browser

@@ -94,12 +94,29 @@ def test_a_password_change_ends_the_session(client):
     assert pages.log_in("bob", "second").status_code == 303
 
 
-def test_logging_out_ends_the_session(client):
+def test_logging_out_ends_the_session_even_for_a_saved_cookie(client):
     pages = Pages(client)
     pages.log_in()
+    saved = client._client.cookies["ffemu_session"]  # noqa: SLF001 - as someone who copied it would
+    other = Pages(client)
     response = pages.post("/logout")
     assert response.status_code == 303 and response.headers["location"] == "/login"
     assert pages.get("/fax-status").status_code == 303
+    client._client.cookies.set("ffemu_session", saved, domain="faxfinder.test")  # noqa: SLF001 - replayed
+    response = pages.get("/fax-status")
+    assert response.status_code == 303 and response.headers["location"] == "/login?next=/fax-status"
+    assert other.log_in().status_code == 303 and other.get("/fax-status").status_code == 200  # a new one opens
+
+
+def test_the_emulator_panel_shows_the_menu_and_log_out_to_whoever_is_logged_in(client):
+    pages = Pages(client)
+    anonymous = pages.get("/emulator").text
+    assert 'aria-label="Main menu"' in anonymous and 'href="/fax-status"' not in anonymous
+    assert "Log out" not in anonymous
+    pages.log_in()
+    panel = pages.get("/emulator").text
+    assert 'href="/fax-status"' in panel and 'href="/inbound-routing"' in panel and "Log out" in panel
+    assert pages.post("/logout", {"csrf": csrf_of(panel)}).status_code == 303
 
 
 def test_the_pages_home_answers_with_or_without_its_slash(client):

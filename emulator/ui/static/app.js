@@ -59,5 +59,11 @@
     for (const section of sections) section.refresh();
     body.dataset.liveConnected = "yes";
   };
-  source.onerror = () => { body.dataset.liveConnected = "no"; };
+  source.onerror = () => {
+    body.dataset.liveConnected = "no";
+    // Closed for good (the browser does not retry): the login no longer holds (the stream was answered with the
+    // login page), or the box has as many streams as it allows. A section's reload tells which: it goes to the
+    // login page in the first case, and the page stays as it is, without live updates, in the second.
+    if (source.readyState === EventSource.CLOSED && sections.length) sections[0].refresh();
+  };
 })();
