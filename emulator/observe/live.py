@@ -139,6 +139,7 @@ class Hub:
         self._closed = False
         self._listeners: set[Listener] = set()
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)  # the set of listeners changed
         self._ids = itertools.count(1)
         self._lines: dict[int, dict[str, Any]] = {}
         self._stale: asyncio.Event | None = None
@@ -230,6 +231,7 @@ class Hub:
                 raise TooManyStreams(0 if self._closed else self.max_listeners)
             listener = Listener(loop, kinds, visible, session)
             self._listeners.add(listener)
+            self._changed.notify_all()
         if "line" in kinds:
             for line in self._lines.values():  # where they stand, for a newcomer (the watcher sends any change)
                 listener.offer(Message("line", self._timed(line), "", next(self._ids)))
@@ -239,6 +241,13 @@ class Hub:
     def close_listener(self, listener: Listener) -> None:
         with self._lock:
             self._listeners.discard(listener)
+            self._changed.notify_all()
+
+    def wait_until(self, condition: Callable[[frozenset[Listener]], bool], timeout: float) -> bool:
+        """Wait (a thread, not the event loop) until ``condition`` holds of the listeners; False after ``timeout``
+        seconds. For whoever must know that a stream has gone (a test whose client hung up)."""
+        with self._changed:
+            return self._changed.wait_for(lambda: condition(frozenset(self._listeners)), timeout)
 
     @contextlib.contextmanager
     def listen(self, kinds: frozenset[str], visible: Visibility = everything) -> Iterator[Listener]:
