@@ -85,6 +85,12 @@ class Settings(BaseSettings):
         description="If set, every /_emulator call needs the header X-Emulator-Token with this value (an empty "
         "token is refused at start-up).",
     )
+    allowed_hosts: str = Field(
+        "",
+        description="Host names a browser may open the web pages and the control plane by (comma separated; "
+        ".example.com for a domain; * for any), besides localhost, IP addresses and the names in --host and "
+        "--public-url. A browser's request by another name is refused (403): a guard against DNS rebinding.",
+    )
     control_max_body: int = Field(
         37_748_736,
         ge=1,

@@ -55,6 +55,7 @@ SAMPLES: dict[str, tuple[str, list[str], Any, Any]] = {
     "timezone": ("Europe/Berlin", ["--timezone", "America/Chicago"], "Europe/Berlin", "America/Chicago"),
     "seed": ("7", ["--seed", "42"], 7, 42),
     "control_token": ("env-token", ["--control-token", "flag-token"], "env-token", "flag-token"),
+    "allowed_hosts": ("faxbox", ["--allowed-hosts", ".example.com,*"], "faxbox", ".example.com,*"),
     "control_max_body": ("2048", ["--control-max-body", "4096"], 2048, 4096),
     "snapshot_max_body": ("1000000", ["--snapshot-max-body", "2000000"], 1_000_000, 2_000_000),
     "disk_quota": ("0", ["--disk-quota", "1048576"], 0, 1_048_576),

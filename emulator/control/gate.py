@@ -1,5 +1,13 @@
 """The door of the control plane, at the ASGI level so that it runs before anything reads a body.
 
+Browsers first. A request a browser sends (it says so: ``Sec-Fetch-Site`` or ``Origin``) for the control plane or the
+web pages must name the box by a host it answers to as a web page (``--allowed-hosts``; localhost and IP addresses
+always): a page of another site whose name was pointed at this address (DNS rebinding) would otherwise be the box's
+own origin to the browser. And the control plane takes no request that another site made a browser send (a form
+posted to /_emulator/reset, a fetch of the journal): ``Sec-Fetch-Site`` other than same-origin or none, or an
+``Origin`` other than the box's own, is refused with 403; following a link to one of its pages (a navigation) is
+fine. Clients that are not browsers (the CLI, the pytest plugin, curl) send neither header and pass.
+
 The token is checked on the headers alone: a caller without the right ``X-Emulator-Token`` gets its ``401`` before
 one byte of its body is read. Then the body is read up to its cap (``--control-max-body``), refused with ``413`` as
 soon as the ``Content-Length`` or the bytes received so far pass it, and only a body within the cap reaches the app,
@@ -11,7 +19,9 @@ would otherwise read the whole body (to parse it) before any dependency, the tok
 from __future__ import annotations
 
 import hmac
+import ipaddress
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -20,9 +30,12 @@ from emulator.catalogue import control
 
 if TYPE_CHECKING:
     from emulator.box import Box
+    from emulator.settings import Settings
 
 REFUSED = "missing or wrong X-Emulator-Token"
+CROSS_SITE = "cross-site request refused: the control plane answers only the box's own pages and non-browser clients"
 SNAPSHOT_IMPORT = ("POST", control.prefix + "/state/import")
+DEVICE_PREFIX = "/ffws/"  # the device's API: its clients are programs, and its door is Basic auth
 CONTROL_CAP, SNAPSHOT_CAP = "FFEMU_CONTROL_MAX_BODY", "FFEMU_SNAPSHOT_MAX_BODY"
 
 
@@ -30,6 +43,72 @@ def token_matches(scope: Scope, token: str) -> bool:
     """The first X-Emulator-Token header, compared in constant time with the token (UTF-8, as clients send it)."""
     given = next((value for name, value in scope.get("headers", ()) if name == b"x-emulator-token"), b"")
     return hmac.compare_digest(given, token.encode())
+
+
+def header(scope: Scope, name: bytes) -> str | None:
+    """The first header ``name`` (lower case) of the request, decoded; None when it has none."""
+    value = next((value for key, value in scope.get("headers", ()) if key == name), None)
+    return value.decode("latin-1") if value is not None else None
+
+
+def own_origins(scope: Scope, settings: Settings) -> frozenset[str]:
+    """The origins the box's own pages have for this request: the scheme and host it came by (uvicorn takes the
+    scheme from X-Forwarded-Proto of a proxy it trusts), and ``--public-url``'s (a TLS-terminating proxy's)."""
+    origins = set()
+    host = header(scope, b"host")
+    if host:
+        origins.add(f"{scope.get('scheme', 'http')}://{host.lower()}")
+    if settings.public_url:
+        public = urlsplit(settings.public_url)
+        origins.add(f"{public.scheme}://{public.netloc.lower()}")
+    return frozenset(origins)
+
+
+def _host_name(host: str) -> str:
+    """``name:8080`` -> ``name``; ``[::1]:8080`` -> ``::1``."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1:].split("]", 1)[0]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def host_allowed(host: str, settings: Settings) -> bool:
+    """Whether a browser may reach the box's pages by the name ``host`` (a Host header)."""
+    name = _host_name(host)
+    try:
+        ipaddress.ip_address(name)
+        return True  # an address is no name that another site's DNS could point here
+    except ValueError:
+        pass
+    if name == "localhost" or name.endswith(".localhost") or name == settings.host.lower():
+        return True
+    if settings.public_url and name == (urlsplit(settings.public_url).hostname or "").lower():
+        return True
+    for allowed in (part.strip().lower() for part in settings.allowed_hosts.split(",")):
+        if allowed == "*" or name == allowed.rstrip(".") or (allowed.startswith(".") and name.endswith(allowed)):
+            return True
+    return False
+
+
+def from_browser(scope: Scope) -> bool:
+    return header(scope, b"sec-fetch-site") is not None or header(scope, b"origin") is not None
+
+
+def cross_site(scope: Scope, settings: Settings) -> bool:
+    """Whether a browser sent this request for a page of another site (a link followed to it is not)."""
+    site = header(scope, b"sec-fetch-site")
+    navigation = scope["method"] in ("GET", "HEAD") and header(scope, b"sec-fetch-mode") == "navigate"
+    if site is not None and site not in ("same-origin", "none") and not navigation:
+        return True
+    origin = header(scope, b"origin")
+    return origin is not None and origin.lower() not in own_origins(scope, settings)
+
+
+def host_refused(host: str | None) -> str:
+    return (
+        f"host {host or '(none)'} is not one this box answers browsers by: add it to --allowed-hosts "
+        "(FFEMU_ALLOWED_HOSTS), or open the box by its address"
+    )
 
 
 def too_large(limit: int, setting: str) -> str:
@@ -48,15 +127,23 @@ class ControlGate:
         self.open_prefix = open_prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(control.prefix):
+        if scope["type"] != "http" or scope["path"].startswith(DEVICE_PREFIX):
             await self.app(scope, receive, send)
             return
         settings = self.box.settings
-        token = settings.control_token
+        if from_browser(scope) and not host_allowed(header(scope, b"host") or "", settings):
+            await _refuse(403, host_refused(header(scope, b"host")), scope, receive, send)
+            return
         path = scope["path"]
-        is_open = (scope["method"] in ("GET", "HEAD") and path in self.open_paths) or (
-            bool(self.open_prefix) and (path == self.open_prefix or path.startswith(self.open_prefix + "/"))
-        )
+        if not path.startswith(control.prefix):  # the web pages at the root (/, /fax-status…)
+            await self.app(scope, receive, send)
+            return
+        page = bool(self.open_prefix) and (path == self.open_prefix or path.startswith(self.open_prefix + "/"))
+        if not page and cross_site(scope, settings):  # (the pages check their forms' origin and token themselves)
+            await _refuse(403, CROSS_SITE, scope, receive, send)
+            return
+        token = settings.control_token
+        is_open = (scope["method"] in ("GET", "HEAD") and path in self.open_paths) or page
         if token is not None and not is_open and not token_matches(scope, token):
             await _refuse(401, REFUSED, scope, receive, send)
             return

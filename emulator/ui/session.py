@@ -22,6 +22,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
+from emulator.control.gate import own_origins
 from emulator.ffws.auth import Caller
 from emulator.ffws.http import get_box, verified
 from emulator.wire import FFWSError
@@ -76,9 +77,9 @@ def sessions(request: Request) -> Sessions:
 
 
 def set_cookie(request: Request, response: Response, name: str, value: str, max_age: int | None = MAX_AGE) -> None:
-    response.set_cookie(
-        name, value, max_age=max_age, path="/", httponly=True, samesite="strict", secure=request.url.scheme == "https"
-    )
+    public = get_box(request).settings.public_url or ""
+    secure = request.url.scheme == "https" or public.startswith("https:")  # (a proxy may have spoken HTTPS)
+    response.set_cookie(name, value, max_age=max_age, path="/", httponly=True, samesite="strict", secure=secure)
 
 
 async def log_in(request: Request, username: str, password: str) -> Caller:
@@ -129,9 +130,10 @@ async def ui_caller(request: Request) -> Caller:
 
 
 def _same_origin(request: Request) -> bool:
-    """A browser names where a form came from: it must be this box (Origin), or at least not another site."""
+    """A browser names where a form came from: it must be this box (Origin; behind a TLS-terminating proxy, the
+    origin of --public-url), or at least not another site."""
     origin = request.headers.get("origin")
-    if origin is not None and origin != f"{request.url.scheme}://{request.headers.get('host', '')}":
+    if origin is not None and origin.lower() not in own_origins(request.scope, get_box(request).settings):
         return False
     return request.headers.get("sec-fetch-site", "same-origin") in ("same-origin", "none")
 

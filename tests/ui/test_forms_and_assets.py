@@ -15,6 +15,11 @@ PAGES = ["/fax-status", "/send", "/logs", "/users", "/users/admin/edit", "/phone
 
 
 @pytest.fixture
+def settings_overrides() -> dict:
+    return {"allowed_hosts": "faxfinder.test"}  # (the tests' host name: a browser may use it here)
+
+
+@pytest.fixture
 def admin(client) -> Pages:  # noqa: ANN001
     pages = Pages(client)
     pages.log_in()
