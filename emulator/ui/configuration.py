@@ -19,7 +19,7 @@ from emulator.ffws.configuration.settings import SPECS, WRITE_ONLY
 from emulator.ffws.http import Work, get_box
 from emulator.ui.forms import read_form, widget
 from emulator.ui.render import page
-from emulator.ui.routing import Answer, back_to, router
+from emulator.ui.routing import Answer, back_to, log, router
 from emulator.ui.session import Form, UiCaller
 from emulator.wire import FFWSError
 
@@ -66,6 +66,7 @@ def add_route(request: Request, caller: UiCaller, form: Form, work: Work) -> Res
         if exc.status != 400:
             raise
         raise Answer(_routing(request, work, 400, exc.message)) from None
+    log.info("web: %s added inbound route %s", caller.username, route.id)
     return back_to(request, "/inbound-routing", f"Route {route.id} added.")
 
 
@@ -73,6 +74,7 @@ def add_route(request: Request, caller: UiCaller, form: Form, work: Work) -> Res
 def delete_route(route_id: str, request: Request, caller: UiCaller, form: Form, work: Work) -> Response:
     require_admin(caller, DATA_CHANGE_DENIED)
     configuration.delete_route(work.session, route_id)
+    log.info("web: %s deleted inbound route %s", caller.username, route_id)
     return back_to(request, "/inbound-routing", f"Route {route_id} deleted.")
 
 
@@ -166,6 +168,7 @@ def save_modem(number: int, request: Request, caller: UiCaller, form: Form, work
         configuration.edit_modem(work, number, values, lines=box.settings.line_count)
     except FFWSError as exc:
         raise _settings_error(request, "/fax-configuration", exc) from None
+    log.info("web: %s saved the settings of modem %s", caller.username, number)
     return back_to(request, "/fax-configuration", f"Modem {number} saved.")
 
 
@@ -180,6 +183,7 @@ def _save_named(
         _save_setting(request, caller, work, name, form)
     except FFWSError as exc:
         raise _settings_error(request, where, exc) from None
+    log.info("web: %s saved %s", caller.username, name)
     return back_to(request, where, f"{name.replace('_', ' ').capitalize()} saved.")
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import secrets
 from urllib.parse import urlsplit
 
@@ -16,7 +15,7 @@ from emulator.ffws.auth import Caller
 from emulator.ffws.http import Work, get_box
 from emulator.observe.live import Message, Visibility
 from emulator.ui.render import page, prefix
-from emulator.ui.routing import Answer, back_to, router
+from emulator.ui.routing import Answer, back_to, log, router
 from emulator.ui.session import (
     COOKIE,
     LOGIN_COOKIE,
@@ -31,7 +30,6 @@ from emulator.ui.session import (
 )
 from emulator.wire import FFWSError
 
-log = logging.getLogger("emulator.ui")
 WRONG_LOGIN = "Invalid username or password."
 PAGE_KINDS = frozenset({"entry", "line", "inbound", "reset"})
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -10,6 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from emulator.ui.render import prefix
 
 router = APIRouter(include_in_schema=False)
+log = logging.getLogger("emulator.ui")  # what people do on the pages: logins, changes to users and settings
 
 
 def back_to(request: Request, where: str, done: str = "") -> RedirectResponse:

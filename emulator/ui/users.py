@@ -14,11 +14,12 @@ from starlette.responses import Response
 from emulator.db.work import UnitOfWork
 from emulator.ffws.auth import DATA_VIEW_DENIED, Caller, require_admin
 from emulator.ffws.http import Work, get_box
+from emulator.ffws.users import removal
 from emulator.ffws.users import service as users
 from emulator.ffws.users.wire import USER_FIELDS
 from emulator.ui.forms import read_form, widget
 from emulator.ui.render import page
-from emulator.ui.routing import Answer, back_to, router
+from emulator.ui.routing import Answer, back_to, log, router
 from emulator.ui.session import Form, UiCaller
 from emulator.wire import FFWSError
 from emulator.wire.errors import invalid
@@ -75,6 +76,7 @@ def add_user(request: Request, caller: UiCaller, form: Form, work: Work) -> Resp
         if exc.status != 400:
             raise
         raise Answer(_users_page(request, caller, work, 400, exc.message)) from None
+    log.info("web: %s added user %s", caller.username, values["username"])
     return back_to(request, "/users", f"User {values['username']} added.")
 
 
@@ -147,13 +149,18 @@ async def import_users(request: Request, caller: UiCaller, form: Form, work: Wor
         if exc.status != 400:
             raise
         raise Answer(await run_in_threadpool(_users_page, request, caller, work, 400, exc.message)) from None
+    log.info("web: %s imported %d user(s): %s", caller.username, len(rows), ", ".join(r["username"] for r in rows))
     return back_to(request, "/users", f"{len(rows)} user(s) imported.")
 
 
 @router.post("/users/delete-all")
 def delete_all_users(request: Request, caller: UiCaller, form: Form, work: Work) -> Response:
-    count = users.delete_users(work, caller)
-    return back_to(request, "/users", f"{count} user(s) deleted.")
+    deleted = removal.delete_all_users(work, caller)
+    done = f"{deleted.users} user(s) deleted"
+    if deleted.route_destinations:
+        done += f", and {deleted.route_destinations} inbound route destination(s) that delivered to them"
+    log.info("web: %s deleted every user but the administrators (%s)", caller.username, done)
+    return back_to(request, "/users", done + ".")
 
 
 # A user's own pages are one level below its name: /users/NAME alone is where the list's actions live (import,
@@ -173,6 +180,7 @@ def edit_user(username: str, request: Request, caller: UiCaller, form: Form, wor
         values = read_form(form, USER_FIELDS, skip=("username",))
         if not values.get("password"):
             values.pop("password", None)  # left empty: unchanged
+        new_password = "password" in values
         users.edit_user(work, caller, username, values, box.auth.passwords.hash, box.cover_page_names())
     except FFWSError as exc:
         if exc.status != 400:
@@ -183,4 +191,5 @@ def edit_user(username: str, request: Request, caller: UiCaller, form: Form, wor
             request, "user.html", 400, user=user, fields=USER_FORM, cover_pages=cover_pages, error=exc.message
         )
         raise Answer(response) from None
+    log.info("web: %s saved user %s%s", caller.username, username, " with a new password" if new_password else "")
     return back_to(request, f"/users/{username}/edit", "Saved.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from tests.conftest import box_state
@@ -75,6 +77,56 @@ def test_add_edit_and_delete_all_users(client, admin):
     assert client.get("/ffws/v1/verify", auth=("frank", "pw")).status_code == 401
     assert client.get("/ffws/v1/users/frank").status_code == 404
     assert client.get("/ffws/v1/verify").status_code == 200  # the administrator stays
+
+
+def test_delete_all_leaves_nothing_that_names_the_users_it_deleted(client, admin):
+    create_user(client, "eve", "pw")
+    eve = ("eve", "pw")
+    client.post("/ffws/v1/contacts/eve", "<contact><name>Eve's friend</name></contact>", auth=eve)
+    client.post("/ffws/v1/contacts/admin", "<contact><name>Admin's friend</name></contact>")
+    client.post("/ffws/v1/contacts/global_contact_list", "<contact><name>Everyone's</name></contact>")
+    client.post("/ffws/v1/groups/eve", "<group><name>Eve's group</name></group>", auth=eve)
+    routes = {"100": "user:eve", "200": "user:eve\nuser:admin", "300": "email:ops@example.com"}
+    for extension, destinations in routes.items():
+        form = {"type": "recipient", "extension": extension, "destinations": destinations}
+        assert admin.post("/inbound-routing", form).status_code == 303
+    response = admin.post("/users/delete-all")
+    assert response.status_code == 303
+    notice = admin.get(response.headers["location"]).text
+    assert "1 user(s) deleted, and 2 inbound route destination(s) that delivered to them." in notice
+    assert client.get("/ffws/v1/contacts/eve").status_code == 404 and client.get("/ffws/v1/groups/eve").status_code == 404
+    assert "Admin's friend" in client.get("/ffws/v1/contacts/admin").text
+    assert "Everyone's" in client.get("/ffws/v1/contacts/global_contact_list").text
+    listed = client.get("/ffws/v1/inbound_routes").text
+    assert "<value>eve</value>" not in listed and listed.count("<value>admin</value>") == 1
+    assert "<value>ops@example.com</value>" in listed
+    client.post("/_emulator/inbound", json={"remote_id": "FOR-EVE", "extension": "100", "pages": 1})
+    client.post("/_emulator/clock/advance", json={"seconds": 120})
+    log = client.get("/ffws/v1/inbound_log").text
+    assert "<recipient></recipient>" in log or "<recipient/>" in log  # nobody: eve is gone, not named
+
+
+def test_what_people_do_on_the_pages_is_logged_without_a_password(client, caplog):
+    caplog.set_level(logging.INFO, logger="emulator.ui")
+    admin = Pages(client)
+    assert admin.log_in("admin", "wrong-Pa55").status_code == 401
+    admin.log_in()
+    admin.post("/users", {"username": "gina", "password": "secret-Pa55", "name": "Gina"})
+    admin.post("/users/gina/edit", {"name": "Gina G", "password": "other-Pa55"})
+    _import(admin, "User,hal,hal-Pa55,Hal\n")
+    admin.post("/users/delete-all")
+    admin.post("/logout")
+    lines = [r.getMessage() for r in caplog.records if r.name == "emulator.ui"]
+    assert lines == [
+        "web login refused for admin from 127.0.0.1",
+        "web login: admin from 127.0.0.1",
+        "web: admin added user gina",
+        "web: admin saved user gina with a new password",
+        "web: admin imported 1 user(s): hal",
+        "web: admin deleted every user but the administrators (2 user(s) deleted)",
+        "web logout: admin",
+    ]
+    assert "Pa55" not in caplog.text
 
 
 @pytest.mark.parametrize("username", ["delete-all", "import", "export.csv"])

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from emulator.db.work import UnitOfWork
 from emulator.device import config
+from emulator.device.config import RouteDestination
 from emulator.events import LineChanged
 from emulator.ffws.configuration import inbound_routes as routes
 from emulator.ffws.configuration.settings import check
@@ -68,3 +69,19 @@ def edit_route(
 
 def delete_route(session: Session, raw_id: str) -> None:
     session.delete(routes.get_route(session, raw_id))
+
+
+def forget_users(session: Session, usernames: list[str]) -> int:
+    """Users are being deleted: the route destinations that deliver to them go (a route left with none delivers to
+    nobody, as an empty route does). Returns how many went."""
+    gone = set(usernames)
+    removed = 0
+    for route in routes.all_routes(session):
+        kept = [(d.type, d.value) for d in route.destinations if not (d.type == "user" and d.value in gone)]
+        if len(kept) != len(route.destinations):
+            removed += len(route.destinations) - len(kept)
+            route.destinations.clear()
+            session.flush()  # (the positions of those kept are taken again, from 0)
+            route.destinations = [RouteDestination(position=i, type=t, value=v) for i, (t, v) in enumerate(kept)]
+    session.flush()
+    return removed

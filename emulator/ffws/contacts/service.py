@@ -76,6 +76,13 @@ def delete_contact(session: Session, caller: Caller, owner: str, raw_id: str) ->
     session.delete(contact)
 
 
+def delete_phone_books(session: Session, owners: list[str]) -> None:
+    """Every contact of ``owners`` (users being deleted), and their places in groups."""
+    theirs = select(Contact.id).where(Contact.owner.in_(owners))
+    session.execute(delete(GroupMember).where(GroupMember.contact_id.in_(theirs)))
+    session.execute(delete(Contact).where(Contact.owner.in_(owners)))
+
+
 def contact_ids(session: Session, caller: Caller, owner: str) -> list[int]:
     require_view(caller, owner)
     check_owner(session, owner, CONTACT_NOT_FOUND)

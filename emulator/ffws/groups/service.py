@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from emulator.device.config import global_list_open
@@ -106,6 +106,13 @@ def delete_group(session: Session, caller: Caller, owner: str, raw_id: str) -> N
     require_change(caller, owner, global_list_open(session))  # as it is now, in this transaction
     check_owner(session, owner, NO_GROUP)
     session.delete(_get_group(session, owner, raw_id))
+
+
+def delete_groups_of(session: Session, owners: list[str]) -> None:
+    """Every group of ``owners`` (users being deleted), with its memberships."""
+    theirs = select(ContactGroup.id).where(ContactGroup.owner.in_(owners))
+    session.execute(delete(GroupMember).where(GroupMember.group_id.in_(theirs)))
+    session.execute(delete(ContactGroup).where(ContactGroup.owner.in_(owners)))
 
 
 def group_ids(session: Session, caller: Caller, owner: str) -> list[int]:

@@ -6,15 +6,14 @@ import re
 from collections.abc import Callable, Collection
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from emulator.db.work import UnitOfWork
 from emulator.events import UserChanged
 from emulator.ffws.auth import CHANGE_DENIED, DATA_CHANGE_DENIED, VIEW_DENIED, Caller, may_act_on, require_admin
-from emulator.ffws.contacts.models import GLOBAL_OWNER, Contact
+from emulator.ffws.contacts.models import GLOBAL_OWNER
 from emulator.ffws.fields import not_found, require
-from emulator.ffws.groups.models import ContactGroup, GroupMember
 from emulator.ffws.users.models import User
 from emulator.ffws.users.wire import USER_FIELDS
 from emulator.wire import FFWSError
@@ -161,19 +160,16 @@ def list_users(session: Session, caller: Caller) -> list[User]:
     return list(session.scalars(stmt))
 
 
-def delete_users(work: UnitOfWork, caller: Caller) -> int:
-    """Delete every user but the administrators (the web pages' Delete All), with their phone books and groups;
-    their faxes and log records stay, as history. Their credentials stop working at once."""
+def deletable_users(session: Session, caller: Caller) -> list[User]:
+    """The users Delete All deletes: every one but the administrators (an administrator's call only)."""
     require_admin(caller, DATA_CHANGE_DENIED)
-    session = work.session
-    users = list(session.scalars(select(User).where(User.is_admin.is_(False))))
-    names = [user.username for user in users]
-    groups = select(ContactGroup.id).where(ContactGroup.owner.in_(names))
-    contacts = select(Contact.id).where(Contact.owner.in_(names))
-    session.execute(delete(GroupMember).where(GroupMember.group_id.in_(groups) | GroupMember.contact_id.in_(contacts)))
-    session.execute(delete(ContactGroup).where(ContactGroup.owner.in_(names)))
-    session.execute(delete(Contact).where(Contact.owner.in_(names)))
-    for user in users:
-        session.delete(user)
+    return list(session.scalars(select(User).where(User.is_admin.is_(False))))
+
+
+def delete_users(work: UnitOfWork, caller: Caller, deleted: list[User]) -> None:
+    """Delete these users (what was theirs elsewhere, the phone books and routes, is the caller's to clear first);
+    their credentials stop working at once."""
+    require_admin(caller, DATA_CHANGE_DENIED)
+    for user in deleted:
+        work.session.delete(user)
         work.emit(UserChanged(user.id, user.username, credentials=True))
-    return len(users)
