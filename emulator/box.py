@@ -38,6 +38,7 @@ from emulator.device.queue import Queue
 from emulator.device.quota import NotEnoughStorage
 from emulator.device.runner import Runner
 from emulator.device.store import DocumentStore, Staging
+from emulator.device.thumbnails import Thumbnails
 from emulator.events import (
     ClockChanged,
     EntryStateChanged,
@@ -98,6 +99,7 @@ class Box:
         self.preprocessor = Preprocessor(
             self.store, self.cover_pages_dir, self.zone, settings.conversion_limits, quota=self.quota
         )
+        self.thumbnails = Thumbnails(self.quota, settings.conversion_limits)  # the web pages' page images
         self.inbound = InboundLine(self.store)
         self.queue = Queue(self.works, self.preprocessor, self.enabled_lines, self.inbound)
         self.runner = Runner(self.queue, self.clock, may_run=self.leads, refresh=self.refresh)

@@ -99,6 +99,19 @@ def many_pages_pdf_bytes(pages: int) -> bytes:
     return _pdf(objects)
 
 
+def slow_page_pdf_bytes(operations: int) -> bytes:
+    """A valid one-page PDF of a few dozen KB whose content stream fills ``operations`` rectangles: drawing it takes
+    about a CPU second per million (and memory) in PDFium, whatever size the page is drawn at."""
+    content = zlib.compress(b"0 0 1 1 re f\n" * operations, 6)
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (len(content), content),
+    ]
+    return _pdf(objects)
+
+
 def _pdf(objects: list[bytes]) -> bytes:
     """A PDF of these objects (numbered from 1, the first the catalog), with its cross-reference table."""
     out = bytearray(b"%PDF-1.4\n")

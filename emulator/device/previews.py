@@ -38,11 +38,15 @@ PREVIEW_NO_STORAGE = "Preview not available: not enough storage."
 _FAX_DIR = re.compile(r"[0-9A-F]{8}")
 _ENTRY_PREVIEW = re.compile(r"([0-9A-F]{8})-([0-9A-F]{4})\.pdf")
 _COVER = re.compile(r"cover-([0-9A-F]{4})\.pdf")
+_THUMBNAIL = re.compile(r"([0-9A-Za-z-]+)\.p[0-9]+\.png")  # page N of the document beside it (device.thumbnails)
 
 
 def cache_key(folder: str, name: str) -> str | None:
-    """The preview the file ``name`` in ``folder`` belongs to (itself, or the preview its cover page was rendered
-    for); None for a file that is no cached preview. (Strings, not paths: the walk asks for every file.)"""
+    """The cached group the file ``name`` in ``folder`` belongs to: a preview (itself, the cover page rendered for
+    it, its page thumbnails), or a received fax's thumbnail (a group of its own); None for a file that is no cache.
+    (Strings, not paths: the walk asks for every file.)"""
+    if name.endswith(".png"):
+        return _thumbnail_key(folder, name)
     if not name.endswith(".pdf") or name.startswith("attachment-"):
         return None
     parent, faxkey = os.path.split(folder)
@@ -59,11 +63,27 @@ def cache_key(folder: str, name: str) -> str | None:
     return None
 
 
+def _thumbnail_key(folder: str, name: str) -> str | None:
+    thumbnail = _THUMBNAIL.fullmatch(name)
+    if thumbnail is None:
+        return None
+    if os.path.basename(folder) == "inbound" and thumbnail.group(1).isdigit():
+        return os.path.join(folder, name)  # a received fax's page: a group of its own
+    return cache_key(folder, thumbnail.group(1) + ".pdf")  # the preview it was drawn from
+
+
 def cache_files(key: str) -> list[Path]:
-    """The files of the cached preview ``key``: itself, and the cover page rendered for it."""
+    """The files of the cached group ``key``: a preview, the cover page rendered for it and its thumbnails; or a
+    thumbnail on its own."""
     path = Path(key)
+    if path.suffix == ".png":
+        return [path]
     entry = _ENTRY_PREVIEW.fullmatch(path.name)
-    return [path, path.with_name(f"cover-{entry.group(2)}.pdf")] if entry else [path]
+    files = [path, path.with_name(f"cover-{entry.group(2)}.pdf")] if entry else [path]
+    try:
+        return files + sorted(path.parent.glob(f"{path.stem}.p*.png"))
+    except OSError:
+        return files
 
 
 class Previews:

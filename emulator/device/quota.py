@@ -200,8 +200,11 @@ class Claim:
     def release(self) -> None:
         self.commit(0)
 
-    def commit(self, used: int, *, fax_id: int | None = None, reserve: int = 0, cached: str | None = None) -> None:
-        """``used`` bytes written; ``reserve`` more set aside for fax ``fax_id``; ``cached``: the preview written."""
+    def commit(
+        self, used: int, *, fax_id: int | None = None, reserve: int = 0, cached: str | None = None, adds: bool = False
+    ) -> None:
+        """``used`` bytes written; ``reserve`` more set aside for fax ``fax_id``; ``cached``: the cached group
+        written, whole (a preview), or with ``adds`` a file added to it (a thumbnail of the preview)."""
         with self.quota.lock:
             if not self._open:
                 return
@@ -214,7 +217,8 @@ class Claim:
             if fax_id is not None and reserve:
                 self.tally.reserve(fax_id, reserve)
             if cached is not None:
-                self.tally.uncache(cached)
+                if not adds:
+                    self.tally.uncache(cached)
                 self.tally.cache(cached, used)
 
 

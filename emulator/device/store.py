@@ -25,8 +25,9 @@ MARKER = ".generation"
 # Every name the store gives a document (relative to its root), and no other: what a snapshot may hold.
 DOCUMENT_NAME = re.compile(
     r"faxes/[0-9A-F]{8,16}/(?:attachment-[0-9]{1,6}\.(?:bin|pdf)|cover-[0-9A-F]{4,8}\.pdf"
-    r"|[0-9A-F]{8,16}-[0-9A-F]{4,8}\.pdf|preview\.pdf)|inbound/[0-9]{1,19}\.pdf|mail/[0-9]{1,19}\.eml"
-)
+    r"|(?:[0-9A-F]{8,16}-[0-9A-F]{4,8}|preview)(?:\.pdf|\.p[0-9]{1,7}\.png))"
+    r"|inbound/[0-9]{1,19}(?:\.pdf|\.p[0-9]{1,7}\.png)|mail/[0-9]{1,19}\.eml"
+)  # (a PNG is a page thumbnail: emulator.device.thumbnails)
 STAGING = ".staging-"
 RETIRED = ".retired-"
 

@@ -34,7 +34,7 @@ async def verified(auth: Authenticator, header: str | None) -> Caller:
     if caller is None:
         # A few Argon2 verifications at a time (each takes ~19 MiB for its run): a flood of wrong passwords waits
         # its turn instead of taking every worker thread and hundreds of megabytes.
-        caller = await anyio.to_thread.run_sync(auth.verify, header, limiter=_limiter("verify", VERIFIERS))
+        caller = await anyio.to_thread.run_sync(auth.verify, header, limiter=limiter("verify", VERIFIERS))
     return caller
 
 
@@ -111,7 +111,7 @@ async def _finish(work: UnitOfWork, error: BaseException | None) -> None:
         work.finish(error)  # nothing to commit: no thread needed
         return
     with anyio.CancelScope(shield=True):  # a client that hangs up must not leave the queue's lock taken
-        await anyio.to_thread.run_sync(work.finish, error, limiter=_limiter("finish", FINISHERS))
+        await anyio.to_thread.run_sync(work.finish, error, limiter=limiter("finish", FINISHERS))
 
 
 _limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, anyio.CapacityLimiter]] = (
@@ -119,8 +119,9 @@ _limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, anyio.
 )
 
 
-def _limiter(name: str, tokens: int) -> anyio.CapacityLimiter:
-    """The running event loop's limiter ``name`` (a limiter belongs to one loop)."""
+def limiter(name: str, tokens: int) -> anyio.CapacityLimiter:
+    """The running event loop's limiter ``name`` (a limiter belongs to one loop): at most ``tokens`` threads of the
+    shared pool doing that at once."""
     mine = _limiters.setdefault(asyncio.get_running_loop(), {})
     if name not in mine:
         mine[name] = anyio.CapacityLimiter(tokens)

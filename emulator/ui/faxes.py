@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -12,13 +13,14 @@ from starlette.responses import Response
 from emulator.db.work import UnitOfWork
 from emulator.device import models as m
 from emulator.device.inbound import InboundFax
+from emulator.device.quota import NotEnoughStorage
 from emulator.device.store import preview_name
+from emulator.documents.errors import ConversionError
 from emulator.ffws.auth import Caller
 from emulator.ffws.data import service as data
-from emulator.ffws.http import Work, get_box
+from emulator.ffws.http import Work, get_box, limiter
 from emulator.ffws.logs import service as logs
 from emulator.ffws.ofax import service as ofax
-from emulator.ui import thumbnails
 from emulator.ui.render import page
 from emulator.ui.routing import back_to, router
 from emulator.ui.session import Form, UiCaller
@@ -105,8 +107,11 @@ def send_now(faxkey: str, entrykey: str, request: Request, caller: UiCaller, for
 
 
 # -- one fax: its pages ------------------------------------------------------------------------------------------
-def _preview(request: Request, caller: Caller, work: UnitOfWork, faxkey: str, entrykey: str) -> Path:
-    return data.preview_path(get_box(request).preprocessor, work.session, caller, _entry_name(faxkey, entrykey))
+THUMBNAILS_AT_ONCE = 2  # threads of the shared pool waiting for a thumbnail's worker, at most
+
+
+def _preview(request: Request, caller: Caller, work: UnitOfWork, faxkey: str, entrykey: str) -> tuple[Path, int]:
+    return data.preview_of(get_box(request).preprocessor, work.session, caller, _entry_name(faxkey, entrykey))
 
 
 @router.get("/faxes/{faxkey}/{entrykey}")
@@ -117,8 +122,7 @@ async def fax_entry(faxkey: str, entrykey: str, request: Request, caller: UiCall
     entry = entries[0]
     problem, pages = "", 0
     try:
-        path = await run_in_threadpool(_preview, request, caller, work, faxkey, entrykey)
-        pages = await run_in_threadpool(thumbnails.page_count, path)
+        _path, pages = await run_in_threadpool(_preview, request, caller, work, faxkey, entrykey)
     except FFWSError as exc:
         problem = exc.message
     return page(
@@ -129,27 +133,34 @@ async def fax_entry(faxkey: str, entrykey: str, request: Request, caller: UiCall
 
 @router.get("/faxes/{faxkey}/{entrykey}/preview.pdf")
 async def fax_pdf(faxkey: str, entrykey: str, request: Request, caller: UiCaller, work: Work) -> Response:
-    path = await run_in_threadpool(_preview, request, caller, work, faxkey, entrykey)
+    path, _pages = await run_in_threadpool(_preview, request, caller, work, faxkey, entrykey)
     data_ = await run_in_threadpool(path.read_bytes)
     disposition = f'attachment; filename="{preview_name(int(faxkey, 16), int(entrykey, 16))}"'
     return Response(data_, media_type="application/pdf", headers={"content-disposition": disposition})
 
 
-def _png(data_: bytes) -> Response:
-    return Response(data_, media_type="image/png", headers={"cache-control": "private, max-age=60"})
-
-
-async def _thumbnail(path: Path, number: int) -> Response:
+async def _thumbnail(request: Request, document: Path, pages: int, number: int, group: str | None) -> Response:
+    """Page ``number`` of ``document`` as a PNG, drawn in a worker process within the box's budgets (a sender's
+    page can take any time and memory to draw), by at most a few of the server's threads at once."""
+    if not 1 <= number <= pages:
+        raise FFWSError(404, "No such page.")
+    thumbnails = get_box(request).thumbnails
     try:
-        return _png(await run_in_threadpool(thumbnails.thumbnail, path, number - 1))
-    except thumbnails.NoSuchPage:
-        raise FFWSError(404, "No such page.") from None
+        path = await anyio.to_thread.run_sync(
+            thumbnails.page, document, number, group, limiter=limiter("thumbnails", THUMBNAILS_AT_ONCE)
+        )
+    except ConversionError as exc:
+        raise FFWSError(404, f"Page {number} not available: {exc}.") from None
+    except NotEnoughStorage as exc:
+        raise FFWSError(503, exc.message) from None
+    data_ = await run_in_threadpool(path.read_bytes)
+    return Response(data_, media_type="image/png", headers={"cache-control": "private, max-age=60"})
 
 
 @router.get("/faxes/{faxkey}/{entrykey}/pages/{number}.png")
 async def fax_page(faxkey: str, entrykey: str, number: int, request: Request, caller: UiCaller, work: Work) -> Response:
-    path = await run_in_threadpool(_preview, request, caller, work, faxkey, entrykey)
-    return await _thumbnail(path, number)
+    path, pages = await run_in_threadpool(_preview, request, caller, work, faxkey, entrykey)
+    return await _thumbnail(request, path, pages, number, group=str(path))  # (evicted with its preview)
 
 
 # -- received faxes ----------------------------------------------------------------------------------------------
@@ -160,9 +171,8 @@ def _received(request: Request, caller: Caller, work: UnitOfWork, fax_id: int) -
 
 @router.get("/inbound/{fax_id}")
 async def inbound_fax(fax_id: int, request: Request, caller: UiCaller, work: Work) -> Response:
-    fax, path = await run_in_threadpool(_received, request, caller, work, fax_id)
-    pages = await run_in_threadpool(thumbnails.page_count, path)
-    return page(request, "inbound_fax.html", fax=fax, pages=pages)
+    fax, _path = await run_in_threadpool(_received, request, caller, work, fax_id)
+    return page(request, "inbound_fax.html", fax=fax, pages=fax.pages)
 
 
 @router.get("/inbound/{fax_id}/fax.pdf")
@@ -174,8 +184,8 @@ async def inbound_pdf(fax_id: int, request: Request, caller: UiCaller, work: Wor
 
 @router.get("/inbound/{fax_id}/pages/{number}.png")
 async def inbound_page(fax_id: int, number: int, request: Request, caller: UiCaller, work: Work) -> Response:
-    _fax, path = await run_in_threadpool(_received, request, caller, work, fax_id)
-    return await _thumbnail(path, number)
+    fax, path = await run_in_threadpool(_received, request, caller, work, fax_id)
+    return await _thumbnail(request, path, fax.pages, number, group=None)
 
 
 # -- Status & Logs -----------------------------------------------------------------------------------------------

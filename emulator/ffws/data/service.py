@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from emulator.device.inbound import InboundFax
 from emulator.device.models import Fax, FaxEntry
-from emulator.device.preprocess import Preprocessor
+from emulator.device.preprocess import Preprocessor, pages_of
 from emulator.documents import ConversionError
 from emulator.ffws.auth import FAX_DENIED, Caller, may_act_on
 from emulator.ffws.fields import parse_id
@@ -48,6 +48,12 @@ def received_fax(session: Session, caller: Caller, name: str) -> InboundFax:
 
 def preview_path(preprocessor: Preprocessor, session: Session, caller: Caller, name: str) -> Path:
     """The preview of ``FAXKEY-ENTRYKEY.pdf`` for this caller, rendered if it was not yet (404 when it cannot be)."""
+    return preview_of(preprocessor, session, caller, name)[0]
+
+
+def preview_of(preprocessor: Preprocessor, session: Session, caller: Caller, name: str) -> tuple[Path, int]:
+    """The preview of ``FAXKEY-ENTRYKEY.pdf`` for this caller and how many pages it has (its cover page and its
+    fax's converted pages)."""
     entry = preview_entry(session, caller, name)
     try:
         path = preprocessor.preview(entry)
@@ -55,4 +61,4 @@ def preview_path(preprocessor: Preprocessor, session: Session, caller: Caller, n
         raise FFWSError(404, f"Preview not available: {exc}.") from None
     if path is None:
         raise FFWSError(404, "Preview not available: the fax has not been converted.")
-    return path
+    return path, pages_of(entry.fax)
