@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 from pathlib import Path
+from typing import IO, Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
@@ -64,58 +65,71 @@ def _content_type(upload: UploadFile) -> str:
     return mimetypes.guess_type(upload.filename or "")[0] or given
 
 
-async def _blob(blobs: Blobs, source: bytes | UploadFile) -> Blob:
-    """The upload (or typed text) in a file of the store's incoming folder, as the API's decoded content is."""
+def _blob(blobs: Blobs, source: bytes | IO[bytes]) -> Blob:
+    """The upload (or typed text) in a file of the store's incoming folder, as the API's decoded content is (in a
+    worker thread: it may be megabytes)."""
     blob = blobs.create()
     digest = hashlib.sha256()
     with blob.path.open("wb") as out:
-        while chunk := (source if isinstance(source, bytes) else await source.read(1024 * 1024)):
+        chunks = [source] if isinstance(source, bytes) else iter(lambda: source.read(1024 * 1024), b"")
+        for chunk in chunks:
             out.write(chunk)
             digest.update(chunk)
             blob.size += len(chunk)
-            if isinstance(source, bytes):
-                break
     blob.sha256 = digest.hexdigest()
     return blob
 
 
-async def _attachments(form: FormData, blobs: Blobs) -> list[AttachmentIn]:
+def _attachments(form: FormData, blobs: Blobs) -> list[AttachmentIn]:
     attachments = []
     for upload in form.getlist("document"):
         if isinstance(upload, UploadFile) and upload.filename:
-            blob = await _blob(blobs, upload)
+            upload.file.seek(0)
+            blob = _blob(blobs, upload.file)
             name = Path(upload.filename).name[:255] or "document"
             attachments.append(AttachmentIn(name, "inline", _content_type(upload), "base64", "", blob))
     text = str(form.get("text") or "")
     if text.strip():
-        blob = await _blob(blobs, text.encode())
+        blob = _blob(blobs, text.encode())
         attachments.append(AttachmentIn("message.txt", "inline", "text/plain; charset=utf-8", "base64", "", blob))
     return attachments
 
 
-def _schedule(request: Request, caller: Caller, work: UnitOfWork, fax: ScheduleFax) -> list[m.FaxEntry]:
+def _schedule(
+    request: Request, caller: Caller, work: UnitOfWork, values: dict, form: FormData, blobs: Blobs
+) -> list[m.FaxEntry]:
+    """The form as a schedule_fax request, scheduled as POST /ofax schedules one (its checks, its words)."""
     box = get_box(request)
     intake = box.intake()
+    cover = {"enabled": values["cover"], "url": cover_page_url(base_url(request), values["cover_page"])}
+    cover.update(subject=values["subject"][:255], comments=values["comments"][:4000])
+    fax = ScheduleFax(
+        cover=cover, sender={}, sender_unnamed=False, recipients=_recipients(values["recipients"]),
+        attachments=_attachments(form, blobs), options={}, schedule_all_at=None,
+    )  # fmt: skip
     ofax.check_request(fax, intake)
-    ofax.check_contents(fax)
-    return ofax.schedule_fax(work, caller, fax, intake, box.clock.now, agent=AGENT)
+    return ofax.schedule_checked(work, caller, fax, intake, box.clock.now, agent=AGENT)
+
+
+async def room_for_upload(request: Request) -> None:
+    """Before the form is read: an upload whose size alone cannot fit within the disk quota is refused at once, as
+    POST /ofax refuses its body (cached previews counted as room)."""
+    intake = get_box(request).intake()
+    await run_in_threadpool(ofax.check_declared_size, request.headers.get("content-length"), intake)
+
+
+RoomForUpload = Annotated[None, Depends(room_for_upload)]
 
 
 @router.post("/send")
-async def send_fax(request: Request, caller: UiCaller, form: Form, work: Work) -> Response:
+async def send_fax(request: Request, caller: UiCaller, _room: RoomForUpload, form: Form, work: Work) -> Response:
     """Scheduled through the same service as POST /ffws/v1/ofax, with agent WebClient."""
     box = get_box(request)
     values = {k: str(form.get(k) or "") for k in ("recipients", "subject", "comments", "cover_page", "text")}
     values["cover"] = form.get("cover") == "on"
     blobs = Blobs(box.store.incoming_file)
     try:
-        cover = {"enabled": values["cover"], "url": cover_page_url(base_url(request), values["cover_page"])}
-        cover.update(subject=values["subject"][:255], comments=values["comments"][:4000])
-        fax = ScheduleFax(
-            cover=cover, sender={}, sender_unnamed=False, recipients=_recipients(values["recipients"]),
-            attachments=await _attachments(form, blobs), options={}, schedule_all_at=None,
-        )  # fmt: skip
-        entries = await run_in_threadpool(_schedule, request, caller, work, fax)
+        entries = await run_in_threadpool(_schedule, request, caller, work, values, form, blobs)
     except FFWSError as exc:
         raise Answer(_send_form(request, 400, exc.message, values)) from None
     finally:

@@ -51,7 +51,7 @@ def test_users_are_imported_all_or_nothing_and_exported_without_passwords(client
 
 def test_the_export_neutralises_formulas_and_the_import_takes_them_back(client, admin):
     create_user(client, "mallory", "pw")
-    fields = "<name>=HYPERLINK(\"http://evil.example\")</name><phone_number>+1 218 555</phone_number>"
+    fields = '<name>=HYPERLINK("http://evil.example")</name><phone_number>+1 218 555</phone_number>'
     client.put("/ffws/v1/users/mallory", f"<user>{fields}<organization>@corp</organization></user>")
     exported = admin.get("/users/export.csv").text
     row = next(line for line in exported.splitlines() if ",mallory," in line)
@@ -94,7 +94,9 @@ def test_delete_all_leaves_nothing_that_names_the_users_it_deleted(client, admin
     assert response.status_code == 303
     notice = admin.get(response.headers["location"]).text
     assert "1 user(s) deleted, and 2 inbound route destination(s) that delivered to them." in notice
-    assert client.get("/ffws/v1/contacts/eve").status_code == 404 and client.get("/ffws/v1/groups/eve").status_code == 404
+    assert (
+        client.get("/ffws/v1/contacts/eve").status_code == 404 and client.get("/ffws/v1/groups/eve").status_code == 404
+    )
     assert "Admin's friend" in client.get("/ffws/v1/contacts/admin").text
     assert "Everyone's" in client.get("/ffws/v1/contacts/global_contact_list").text
     listed = client.get("/ffws/v1/inbound_routes").text

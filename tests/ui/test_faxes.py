@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from lxml import etree
 from PIL import Image
 
@@ -54,6 +55,22 @@ def test_a_refused_send_says_why_and_writes_nothing(client):
     assert response.status_code == 400 and "scheduling failed: no recipient" in response.text
     assert box_state(client.box) == before
     assert list(client.box.store.incoming.iterdir()) == []  # (no upload left behind)
+
+
+@pytest.mark.parametrize("settings_overrides", [{"disk_quota": 1_000_000}])
+def test_an_upload_that_cannot_fit_is_refused_by_its_declared_size_before_it_is_read(client):
+    pages = Pages(client)
+    pages.log_in()
+    before = box_state(client.box)
+    form = {"csrf": pages.csrf, "recipients": "218-555-1234"}
+    files = [("document", ("small.pdf", pdf_bytes(1), "application/pdf"))]
+    request = client._client.build_request("POST", "/send", data=form, files=files)  # noqa: SLF001
+    request.headers["content-length"] = str(5_000_000)  # what it says it will send: more than the quota holds
+    response = client._loop.run_until_complete(client._client.send(request))  # noqa: SLF001
+    assert response.status_code == 400 and "scheduling failed: not enough storage" in response.text
+    assert box_state(client.box) == before
+    fits = client.request("POST", "/send", auth=None, data=form, files=files)  # the same form, as it is
+    assert fits.status_code == 303
 
 
 def test_fax_status_shows_lines_the_queue_and_inbound_faxes(client):

@@ -19,7 +19,9 @@ ADMIN = ("admin", "admin")
 @pytest.fixture
 def api(box: EmulatorHandle) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=box.base_url, auth=ADMIN, timeout=30) as client:
-        client.post("/ffws/v1/users", content="<user><username>bob</username><name>Bob</name><password>pw</password></user>")
+        client.post(
+            "/ffws/v1/users", content="<user><username>bob</username><name>Bob</name><password>pw</password></user>"
+        )
         yield client
 
 

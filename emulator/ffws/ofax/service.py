@@ -114,6 +114,20 @@ def check_contents(request: ScheduleFax) -> None:
             raise _failed(attachment, f"unsupported content type {media_type(attachment.content_type) or '(none)'}")
 
 
+def schedule_checked(
+    work: UnitOfWork,
+    caller: Caller,
+    request: ScheduleFax,
+    intake: Intake,
+    clock: Callable[[], datetime],
+    agent: str = "FFWS",
+) -> list[FaxEntry]:
+    """How a fax is scheduled, by POST /ofax and by the web pages' Send Fax alike, once its request is read and
+    passed ``check_request`` (and its external attachments were fetched): the contents checked, then stored."""
+    check_contents(request)
+    return schedule_fax(work, caller, request, intake, clock, agent=agent)
+
+
 def _cover(request: ScheduleFax, user: User, intake: Intake) -> tuple[bool, str, str, str]:
     """(enabled, template name, subject, comments); no cover_page element means the user's default."""
     if request.cover is None:
