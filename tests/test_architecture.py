@@ -86,16 +86,36 @@ def test_routes_do_no_transaction_locking_or_waking_by_hand():
     assert offenders == {}
 
 
+DIRECT_QUERY = re.compile(r"\bselect\(|\.execute\(|\.query\(|\.scalars?\(|\bsession\.(add|delete|get)\(")
+# What the services keep to themselves: the settings documents (and which of their fields are write-only), the
+# inbound line's own records.
+AROUND_THE_SERVICES = re.compile(r"\bdevice\.config\b|\bdevice import config\b|\bWRITE_ONLY\b|\.inbound\.receiving\(")
+
+
 def test_the_web_pages_go_through_the_services_never_around_them():
     """The pages read and write only through the /ffws/v1 services and the request's unit of work: no query of
-    their own, no transaction, lock or wake-up by hand."""
+    their own, no settings read where a service reads them, no transaction, lock or wake-up by hand."""
     pages = sorted((PACKAGE / "ui").glob("*.py"))
     assert len(pages) >= 6
-    direct = re.compile(r"\bselect\(|\.execute\(|\.query\(|\.scalars?\(|\bsession\.(add|delete|get)\(")
     offenders = {
         str(path.relative_to(PACKAGE)): match.group(0)
         for path in pages
-        for match in [HAND_WORK.search(path.read_text()) or direct.search(path.read_text())]
+        for pattern in (HAND_WORK, DIRECT_QUERY, AROUND_THE_SERVICES)
+        for match in [pattern.search(path.read_text())]
+        if match
+    }
+    assert offenders == {}
+
+
+def test_logs_metrics_and_the_live_stream_query_nothing_themselves():
+    """They read the box through its own functions (line states, the queue's depth) in a unit of work of theirs."""
+    observers = sorted((PACKAGE / "observe").glob("*.py"))
+    assert len(observers) >= 3
+    offenders = {
+        str(path.relative_to(PACKAGE)): match.group(0)
+        for path in observers
+        for pattern in (DIRECT_QUERY, AROUND_THE_SERVICES)
+        for match in [pattern.search(path.read_text())]
         if match
     }
     assert offenders == {}

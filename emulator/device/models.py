@@ -21,6 +21,7 @@ ABORTED = "aborted"
 FAILED = "failed"
 DEAD = "dead"
 FINAL_STATES = frozenset({SENT, ABORTED, FAILED, DEAD})
+OPEN_STATES = (PREPROCESSING, APPROVAL_PENDING, PENDING, SENDING)  # not final yet: the queue
 
 
 class Fax(Base):

@@ -43,6 +43,13 @@ class Queue:
         self._lines = lines
 
     # -- when is the next thing due --------------------------------------------------------------------------
+    @staticmethod
+    def depth(session: Session) -> dict[str, int]:
+        """Entries not final yet, by state (every state not final, 0 for those none is in)."""
+        stmt = select(FaxEntry.state, func.count()).where(FaxEntry.state.in_(m.OPEN_STATES))
+        found = dict(session.execute(stmt.group_by(FaxEntry.state)).all())
+        return {state: found.get(state, 0) for state in m.OPEN_STATES}
+
     def free_lines(self, session: Session) -> list[int]:
         busy = set(session.scalars(select(Attempt.line_number).where(Attempt.finished.is_(False))))
         busy |= self.inbound.busy_lines(session)

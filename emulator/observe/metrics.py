@@ -15,10 +15,7 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
-
 from emulator.device import models as m
-from emulator.device.models import FaxEntry
 from emulator.events import EntryStateChanged, EventBus, ExchangeRecorded, FaxConverted, ReceptionEnded
 
 if TYPE_CHECKING:
@@ -26,7 +23,6 @@ if TYPE_CHECKING:
 
 REQUEST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 CONVERSION_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
-QUEUE_STATES = (m.PREPROCESSING, m.APPROVAL_PENDING, m.PENDING, m.SENDING)
 # A label's values must be few: a client may send any method name (curl -X FOO), and each would be a new series.
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"})
 
@@ -107,11 +103,9 @@ class Metrics:
         """Entries not final yet by state, busy lines, lines in all: read from the box as it is now."""
         box = self._box
         with box.work(write=False) as look:
-            session = look.session
-            stmt = select(FaxEntry.state, func.count()).where(FaxEntry.state.in_(QUEUE_STATES))
-            depth = dict(session.execute(stmt.group_by(FaxEntry.state)).all())
-            lines = box.line_states(session)
-        return {state: depth.get(state, 0) for state in QUEUE_STATES}, sum(line.busy for line in lines), len(lines)
+            depth = box.queue.depth(look.session)
+            lines = box.line_states(look.session)
+        return depth, sum(line.busy for line in lines), len(lines)
 
 
 class _Collector:

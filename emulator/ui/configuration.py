@@ -10,12 +10,11 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from emulator.db.work import UnitOfWork
-from emulator.device import config
 from emulator.ffws.about.routes import BUILD_DATE, FIRMWARE_VERSION
 from emulator.ffws.auth import DATA_CHANGE_DENIED, DATA_VIEW_DENIED, Caller, require_admin
 from emulator.ffws.configuration import inbound_routes as routes
 from emulator.ffws.configuration import service as configuration
-from emulator.ffws.configuration.settings import SPECS, WRITE_ONLY
+from emulator.ffws.configuration.settings import SPECS
 from emulator.ffws.http import Work, get_box
 from emulator.ui.forms import read_form, widget
 from emulator.ui.render import page
@@ -86,8 +85,7 @@ SYSTEM_SETTINGS = ("t37_settings", "global_contacts_status")
 def _settings(session: Session, names: tuple[str, ...]) -> list[dict[str, Any]]:
     shown = []
     for name in names:
-        value = config.read_setting(session, name)
-        value = {k: ("" if k in WRITE_ONLY else v) for k, v in value.items()}
+        value = configuration.view_setting(session, name)
         shown.append(
             {"name": name, "title": name.replace("_", " ").capitalize(), "value": value, "fields": _fields(name)}
         )
@@ -109,7 +107,7 @@ def fax_configuration(request: Request, caller: UiCaller, work: Work, done: str 
             done=done,
             modems=None,
         )
-    modems = config.read_modems(session, box.settings.line_count)
+    modems = configuration.view_modems(session, box.settings.line_count)
     return page(
         request,
         "configuration.html",

@@ -50,10 +50,7 @@ def _outbound(request: Request, caller: Caller, session: Session) -> list[m.FaxE
 
 
 def _inbound(request: Request, caller: Caller, session: Session) -> dict:
-    box = get_box(request)
-    receiving = [
-        f for f in box.inbound.receiving(session) if caller.is_admin or caller.username in f.recipient.split(",")
-    ]
+    receiving = logs.receiving(session, caller)
     received = logs.records(session, caller, "inbound", logs.LogQuery(RECENT, 0, True))
     return {"receiving": receiving, "received": received}
 

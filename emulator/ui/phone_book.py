@@ -6,7 +6,6 @@ from fastapi import Request
 from starlette.responses import Response
 
 from emulator.db.work import UnitOfWork
-from emulator.device import config
 from emulator.ffws.auth import Caller
 from emulator.ffws.contacts import service as contacts
 from emulator.ffws.contacts.models import GLOBAL_OWNER
@@ -30,7 +29,7 @@ def _phone_book(
     books = {owner: contacts.list_contacts(session, caller, owner, BY_NAME)}
     if owner != GLOBAL_OWNER:
         books[GLOBAL_OWNER] = contacts.list_contacts(session, caller, GLOBAL_OWNER, BY_NAME)
-    may_add_global = caller.is_admin or config.global_list_open(session)
+    may_add_global = contacts.may_add_global(session, caller)
     owners = [owner] + ([GLOBAL_OWNER] if may_add_global and owner != GLOBAL_OWNER else [])
     return page(
         request, "phone_book.html", status=status, error=error, done=done, books=books, owner=owner, owners=owners,

@@ -151,6 +151,21 @@ def test_a_user_sees_only_its_own_faxes(client):
     assert pages.post("/faxes/00000001/0000/abort").status_code == 400
 
 
+def test_a_fax_being_received_shows_only_to_those_it_is_routed_to(client):
+    create_user(client, "bob", "pw")
+    client.put("/ffws/v1/inbound_routes", "<inbound_route><type>recipient</type><extension>7</extension>"
+               "<destination><type>user</type><value>bob</value></destination></inbound_route>")  # fmt: skip
+    client.post("/_emulator/inbound", json={"remote_id": "FOR-ADMIN", "pages": 3})
+    client.post("/_emulator/inbound", json={"remote_id": "FOR-BOB", "extension": "7", "pages": 3})
+    bob, admin = Pages(client), Pages(client)
+    bob.log_in("bob", "pw")
+    arriving = bob.get("/fragments/inbound").text
+    assert "FOR-BOB" in arriving and "FOR-ADMIN" not in arriving
+    admin.log_in()
+    arriving = admin.get("/fragments/inbound").text
+    assert "FOR-BOB" in arriving and "FOR-ADMIN" in arriving
+
+
 def test_status_and_logs_lists_each_log(client):
     pages = Pages(client)
     pages.log_in()

@@ -10,7 +10,6 @@ from starlette.responses import Response
 
 from emulator.catalogue import ALL, ANALOG, IP, device
 from emulator.db.work import UnitOfWork
-from emulator.device import config
 from emulator.ffws.auth import DATA_CHANGE_DENIED, DATA_VIEW_DENIED, Caller, require_admin
 from emulator.ffws.configuration import inbound_routes as routes
 from emulator.ffws.configuration import service
@@ -27,8 +26,8 @@ def _singleton(name: str, models: tuple[str, ...], readable_by_all: bool = False
     def view(request: Request, caller: CurrentCaller, work: Work) -> Response:
         if not readable_by_all:
             require_admin(caller, DATA_VIEW_DENIED)
-        value = config.read_setting(work.session, name, get_box(request).setting_defaults.get(name))
-        return xml_response("Success", [element(name, value)])
+        defaults = get_box(request).setting_defaults.get(name)
+        return xml_response("Success", [element(name, service.view_setting(work.session, name, defaults))])
 
     def edit(request: Request, caller: CurrentCaller, work: Work, body: XmlBody) -> Response:
         require_admin(caller, DATA_CHANGE_DENIED)
@@ -60,7 +59,7 @@ def _view_modems(
     request: Request, caller: Caller, work: UnitOfWork, pick: Callable[[list[dict]], list[dict]]
 ) -> Response:
     require_admin(caller, DATA_VIEW_DENIED)
-    modems = pick(config.read_modems(work.session, get_box(request).settings.line_count))
+    modems = pick(service.view_modems(work.session, get_box(request).settings.line_count))
     first = lambda m: [el("modem_number", m["modem_number"])]  # noqa: E731
     return xml_response("Success", [element("modem_settings", m, first(m)) for m in modems])
 

@@ -12,10 +12,22 @@ from emulator.device import config
 from emulator.device.config import RouteDestination
 from emulator.events import LineChanged
 from emulator.ffws.configuration import inbound_routes as routes
-from emulator.ffws.configuration.settings import check
+from emulator.ffws.configuration.settings import WRITE_ONLY, check
 
 # The settings documents the line pool is made from (config.enabled_lines); modem settings are the other source.
 LINE_SETTINGS = frozenset({"sip_settings"})
+
+
+def view_setting(session: Session, name: str, defaults: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A settings document as it is shown (``defaults``: the box's own for the fields never set; its write-only
+    fields, a password, empty)."""
+    value = config.read_setting(session, name, defaults)
+    return {key: ("" if key in WRITE_ONLY else field) for key, field in value.items()}
+
+
+def view_modems(session: Session, lines: int) -> list[dict[str, Any]]:
+    """Every modem's settings, modem 1 first."""
+    return config.read_modems(session, lines)
 
 
 def edit_setting(

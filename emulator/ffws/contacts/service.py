@@ -26,6 +26,12 @@ def check_owner(session: Session, owner: str, message: str = NO_USER) -> None:
         raise not_found(message)
 
 
+def may_add_global(session: Session, caller: Caller) -> bool:
+    """Whether the caller may write the global phone book: an administrator, or anyone while the device setting
+    global_contacts_status allows it."""
+    return caller.is_admin or global_list_open(session)
+
+
 def list_contacts(session: Session, caller: Caller, owner: str, query: ListQuery) -> list[Contact]:
     require_view(caller, owner)
     check_owner(session, owner)

@@ -62,9 +62,10 @@ class Log:
         """What the caller sees of the log. A page reads it in time order and checks each record on the way, up to
         its limit; a count visits only the caller's records, in the index of the owner column."""
         finished = [self.model.finished.is_(True)] if self.only_finished else []
-        return finished if caller.is_admin else [*finished, self._mine(caller.username, counting)]
+        return finished if caller.is_admin else [*finished, self.owner_is(caller.username, counting)]
 
-    def _mine(self, username: str, counting: bool) -> ColumnElement[bool]:
+    def owner_is(self, username: str, counting: bool = False) -> ColumnElement[bool]:
+        """The records of ``username`` (of a list of users, those that list it)."""
         if not self.lists:
             return self.owner == username
         if counting:
@@ -90,6 +91,16 @@ def records(session: Session, caller: Caller, kind: str, query: LogQuery) -> lis
     if query.limit is not None:
         stmt = stmt.limit(query.limit).offset(query.offset)
     return list(session.scalars(stmt))
+
+
+def receiving(session: Session, caller: Caller) -> list[InboundFax]:
+    """The faxes being received right now that the caller sees (an administrator all, a user those routed to it,
+    as the inbound log shows them once received), oldest first."""
+    log = LOGS["inbound"]
+    stmt = select(InboundFax).where(InboundFax.finished.is_(False))
+    if not caller.is_admin:
+        stmt = stmt.where(log.owner_is(caller.username))
+    return list(session.scalars(stmt.order_by(InboundFax.id)))
 
 
 def count(session: Session, caller: Caller, kind: str) -> int:

@@ -280,7 +280,7 @@ def parse_key(text: str, digits: int) -> int | None:
 
 
 PENDING_STATES = (m.PREPROCESSING, m.APPROVAL_PENDING, m.PENDING)
-OPEN_STATES = (*PENDING_STATES, m.SENDING)  # not final yet
+OPEN_STATES = m.OPEN_STATES  # not final yet
 CLASS_STATES = {"pending": PENDING_STATES, "sending": (m.SENDING,)}
 KEY_ORDER = (FaxEntry.fax_id, FaxEntry.number)
 IN_CHUNK = 500  # entry IDs per IN (...) list, far below SQLite's limit on parameters
