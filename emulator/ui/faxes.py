@@ -31,10 +31,12 @@ LOG_PAGE = 50
 
 
 # -- Fax Status -------------------------------------------------------------------------------------------------
-def _lines(request: Request, caller: Caller, session: Session) -> list[dict]:
-    box = get_box(request)
+OPEN_SHOWN = 100  # faxes not final yet on Fax Status, the first by key (a queue of thousands is not one page)
+
+
+def _lines(request: Request, caller: Caller, session: Session) -> dict:
     lines = []
-    for state in box.line_states(session):
+    for state in get_box(request).line_states(session):
         line = {"number": state.number, "state": state.state, "direction": state.direction, "page": state.page}
         line.update(pages=state.pages, baud_rate=state.baud_rate, busy=state.busy)
         # A user sees that a line is busy; whom it calls is for administrators.
@@ -42,26 +44,36 @@ def _lines(request: Request, caller: Caller, session: Session) -> list[dict]:
             fax_number=state.fax_number if caller.is_admin else "", remote_id=state.remote_id if caller.is_admin else ""
         )
         lines.append(line)
-    return lines
+    return {"lines": lines}
 
 
-def _outbound(request: Request, caller: Caller, session: Session) -> list[m.FaxEntry]:
-    return ofax.list_entries(session, caller, all_users=True, klass=None, complete_limit=RECENT)
+def _outbound(request: Request, caller: Caller, session: Session) -> dict:
+    """The first OPEN_SHOWN faxes not final yet (and whether there are more), then the RECENT last finished."""
+    by_key = lambda e: (e.fax_id, e.number)  # noqa: E731
+    waiting = ofax.first_entries(session, caller, "pending", OPEN_SHOWN + 1)
+    waiting = sorted(waiting + ofax.first_entries(session, caller, "sending", OPEN_SHOWN + 1), key=by_key)
+    finished = ofax.list_entries(session, caller, all_users=True, klass="complete", complete_limit=RECENT)
+    entries = sorted(waiting[:OPEN_SHOWN] + finished, key=by_key)
+    return {
+        "entries": entries,
+        "more_open": len(waiting) > OPEN_SHOWN,
+        "open_shown": OPEN_SHOWN,
+        "final": m.FINAL_STATES,
+    }
 
 
 def _inbound(request: Request, caller: Caller, session: Session) -> dict:
     receiving = logs.receiving(session, caller)
     received = logs.records(session, caller, "inbound", logs.LogQuery(RECENT, 0, True))
-    return {"receiving": receiving, "received": received}
+    return {"inbound": {"receiving": receiving, "received": received}}
 
 
-def _status(request: Request, caller: Caller, session: Session) -> dict:
-    return {
-        "lines": _lines(request, caller, session),
-        "entries": _outbound(request, caller, session),
-        "inbound": _inbound(request, caller, session),
-        "final": m.FINAL_STATES,
-    }
+# The sections of Fax Status: each its template and what it shows (a live page fetches one when it changed).
+SECTIONS = {
+    "lines": ("_lines.html", _lines),
+    "outbound": ("_outbound.html", _outbound),
+    "inbound": ("_inbound.html", _inbound),
+}
 
 
 @router.get("/")
@@ -71,18 +83,20 @@ def home(request: Request, caller: UiCaller) -> Response:
 
 @router.get("/fax-status")
 def fax_status(request: Request, caller: UiCaller, work: Work, done: str = "") -> Response:
-    return page(request, "fax_status.html", done=done, **_status(request, caller, work.session))
-
-
-FRAGMENTS = {"lines": "_lines.html", "outbound": "_outbound.html", "inbound": "_inbound.html"}
+    shown = {}
+    for _template, build in SECTIONS.values():
+        shown.update(build(request, caller, work.session))
+    return page(request, "fax_status.html", done=done, **shown)
 
 
 @router.get("/fragments/{name}")
 def fragment(name: str, request: Request, caller: UiCaller, work: Work) -> Response:
-    """One section of Fax Status, for the live page to swap in when the box tells it something changed."""
-    if name not in FRAGMENTS:
+    """One section of Fax Status, for the live page to swap in when the box tells it something changed: only that
+    section is read."""
+    if name not in SECTIONS:
         raise FFWSError(404, "Not Found")
-    return page(request, FRAGMENTS[name], **_status(request, caller, work.session))
+    template, build = SECTIONS[name]
+    return page(request, template, **build(request, caller, work.session))
 
 
 def _entry_name(faxkey: str, entrykey: str) -> str:

@@ -90,6 +90,42 @@ def test_fax_status_shows_lines_the_queue_and_inbound_faxes(client):
     assert '<a href="/inbound/1">Fax 1</a>' in inbound and "2 page(s)" in inbound
 
 
+def test_a_fragment_reads_only_its_own_section(client):
+    from tests.ffws.test_reads_bounded import watching
+
+    pages = Pages(client)
+    pages.log_in()
+    schedule(client, fax_to("218-555-1234"))
+    client.post("/_emulator/inbound", json={"remote_id": "SUPPLIER", "pages": 1})
+    read = {}
+    for name in ("lines", "outbound", "inbound"):
+        pages.get(f"/fragments/{name}")  # once before (the login is checked against the database once)
+        with watching(client) as seen:
+            assert pages.get(f"/fragments/{name}").status_code == 200
+        read[name] = " ".join(statement for statement, _params in seen.statements)
+    assert "FROM fax_entries" not in read["inbound"] and "FROM inbound_faxes" not in read["outbound"]
+    assert "FROM attempts" in read["lines"] or "FROM inbound_faxes" in read["lines"]  # it reads what the lines do
+    assert "FROM fax_entries" in read["outbound"] and "FROM inbound_faxes" in read["inbound"]
+
+
+def test_fax_status_lists_the_first_waiting_faxes_and_says_there_are_more(client, monkeypatch):
+    from emulator.ui import faxes
+
+    monkeypatch.setattr(faxes, "OPEN_SHOWN", 3)
+    pages = Pages(client)
+    pages.log_in()
+    for number in range(5):
+        schedule(client, fax_to(f"218-555-000{number + 1}"))
+    html = pages.get("/fax-status").text
+    assert [f"0000000{n}/0000" in html for n in range(1, 6)] == [True, True, True, False, False]
+    assert "More faxes are waiting than the first 3 shown here" in html
+    client.delete("/ffws/v1/ofax/00000001")
+    client.delete("/ffws/v1/ofax/00000002")
+    html = pages.get("/fragments/outbound").text
+    assert all(f"0000000{n}/0000" in html for n in range(1, 6))  # 3 waiting and the 2 aborted, now final
+    assert "More faxes are waiting" not in html
+
+
 def test_abort_and_send_now_are_the_apis_abort_and_reschedule(client):
     pages = Pages(client)
     pages.log_in()
