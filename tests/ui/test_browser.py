@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -14,6 +15,7 @@ import httpx
 import pytest
 
 from emulator.testing.server import EmulatorHandle, EmulatorServer
+from tests import backends
 from tests.ffws.clients import create_user, fax_to, pdf_bytes
 from tests.ui.browser import keep_screenshot, launch
 
@@ -48,24 +50,33 @@ class Admin:
         assert response.status_code == 201, response.text
 
 
-@pytest.fixture
-def context(browser: Any, server: EmulatorServer) -> Iterator[Any]:
-    """A fresh browser profile that refuses, and remembers, any request to another host than the box."""
+@contextmanager
+def only_the_box(browser: Any, base_url: str, **options: Any) -> Iterator[Any]:
+    """A fresh browser profile that refuses, and remembers, any request to another host than the box; on leaving,
+    the test fails if a page asked for one."""
     outside: list[str] = []
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=server.base_url)
+    ctx = browser.new_context(base_url=base_url, **options)
     ctx.set_default_timeout(TIMEOUT)
 
-    def only_the_box(route: Any) -> None:
+    def guard(route: Any) -> None:
         if urlsplit(route.request.url).hostname == "127.0.0.1":
             route.continue_()
         else:
             outside.append(route.request.url)
             route.abort()
 
-    ctx.route("**/*", only_the_box)
-    yield ctx
-    ctx.close()
+    ctx.route("**/*", guard)
+    try:
+        yield ctx
+    finally:
+        ctx.close()
     assert outside == [], f"pages asked for other hosts: {outside}"
+
+
+@pytest.fixture
+def context(browser: Any, server: EmulatorServer) -> Iterator[Any]:
+    with only_the_box(browser, server.base_url, viewport={"width": 1280, "height": 900}) as ctx:
+        yield ctx
 
 
 def log_in(page: Any, username: str = "admin", password: str = "admin") -> None:
@@ -201,8 +212,7 @@ def test_a_user_sees_only_its_own_faxes(context, box):
 def test_on_a_phone_sized_screen_with_the_keyboard(browser, server, box):
     from playwright.sync_api import expect
 
-    phone = browser.new_context(viewport={"width": 390, "height": 844}, base_url=server.base_url, is_mobile=True)
-    try:
+    with only_the_box(browser, server.base_url, viewport={"width": 390, "height": 844}, is_mobile=True) as phone:
         Admin(box).schedule("218-555-1234", pages=2)
         box.advance(20)
         page = phone.new_page()
@@ -222,34 +232,33 @@ def test_on_a_phone_sized_screen_with_the_keyboard(browser, server, box):
         menu = page.get_by_role("navigation", name="Main menu")
         expect(menu.get_by_role("link", name="Send Fax")).to_be_visible()
         keep_screenshot(page, "phone", full_page=True)
-    finally:
-        phone.close()
 
 
 def test_the_emulator_panel_follows_the_control_token(browser, tmp_path):
     from playwright.sync_api import expect
 
-    emulator = EmulatorServer(tmp_path / "data", control_token="s3cret")
+    database = backends.CURRENT.database_for(tmp_path / "data")
+    emulator = EmulatorServer(
+        tmp_path / "data", control_token="s3cret", **({"database_url": database} if database else {})
+    )
     emulator.start()
-    ctx = browser.new_context(base_url=emulator.base_url)
-    ctx.set_default_timeout(TIMEOUT)
     try:
-        page = ctx.new_page()
-        page.goto("/emulator")
-        token = page.get_by_label("Token")
-        expect(token).to_be_visible()
-        token.fill("wrong")
-        page.get_by_role("button", name="Use token").click()
-        expect(page.locator("[data-token-error]")).to_be_visible()
-        token.fill("s3cret")
-        page.get_by_role("button", name="Use token").click()
-        expect(page.locator("[data-clock-now]")).to_have_text("2026-01-01T00:00:00")
-        page.get_by_role("button", name="+1 min").click()
-        expect(page.locator("[data-clock-now]")).to_have_text("2026-01-01T00:01:00")
-        assert page.evaluate("sessionStorage.getItem('ffemu-control-token')") == "s3cret"
-        assert page.evaluate("document.cookie") == ""  # nor in a cookie
+        with only_the_box(browser, emulator.base_url) as ctx:
+            page = ctx.new_page()
+            page.goto("/emulator")
+            token = page.get_by_label("Token")
+            expect(token).to_be_visible()
+            token.fill("wrong")
+            page.get_by_role("button", name="Use token").click()
+            expect(page.locator("[data-token-error]")).to_be_visible()
+            token.fill("s3cret")
+            page.get_by_role("button", name="Use token").click()
+            expect(page.locator("[data-clock-now]")).to_have_text("2026-01-01T00:00:00")
+            page.get_by_role("button", name="+1 min").click()
+            expect(page.locator("[data-clock-now]")).to_have_text("2026-01-01T00:01:00")
+            assert page.evaluate("sessionStorage.getItem('ffemu-control-token')") == "s3cret"
+            assert page.evaluate("document.cookie") == ""  # nor in a cookie
     finally:
-        ctx.close()
         emulator.stop()
 
 

@@ -184,7 +184,21 @@ def test_a_user_sees_only_its_own_faxes(client):
     assert pages.get("/inbound/1").status_code == 403
     outbound_log = pages.get("/logs?kind=outbound").text
     assert "218-555-8888" in outbound_log and "218-555-7777" not in outbound_log
-    assert pages.post("/faxes/00000001/0000/abort").status_code == 400
+
+
+def test_a_user_can_neither_abort_nor_send_now_anothers_pending_fax(client):
+    create_user(client, "bob", "pw")
+    schedule(client, fax_to("218-555-0001"))  # admin's, busy on every try: still waiting for its next try
+    advance(client, 30)
+    before = _entry(client, "00000001/0000")
+    assert before["state"] == "pending"
+    bob = Pages(client)
+    bob.log_in("bob", "pw")
+    refused = bob.post("/faxes/00000001/0000/abort")
+    assert refused.status_code == 400 and "could not be aborted" in refused.text  # the API's answer to bob
+    refused = bob.post("/faxes/00000001/0000/send-now")
+    assert refused.status_code == 400 and "could not be rescheduled" in refused.text
+    assert _entry(client, "00000001/0000") == before  # not aborted, not rescheduled
 
 
 def test_a_fax_being_received_shows_only_to_those_it_is_routed_to(client):
