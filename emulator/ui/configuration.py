@@ -28,18 +28,18 @@ def _fields(name: str) -> dict[str, dict[str, Any]]:
 
 
 # -- Inbound Routing ---------------------------------------------------------------------------------------------
-def _routing(request: Request, work: UnitOfWork, status: int = 200, error: str = "", done: str = "") -> Response:
+def _routing(request: Request, work: UnitOfWork, status: int = 200, error: str = "") -> Response:
     box = get_box(request)
     return page(
-        request, "routing.html", status=status, error=error, done=done, routes=routes.all_routes(work.session),
+        request, "routing.html", status=status, error=error, routes=routes.all_routes(work.session),
         types=routes.ROUTE_TYPES, destination_types=routes.DESTINATION_TYPES, lines=box.settings.line_count,
     )  # fmt: skip
 
 
 @router.get("/inbound-routing")
-def inbound_routing(request: Request, caller: UiCaller, work: Work, done: str = "") -> Response:
+def inbound_routing(request: Request, caller: UiCaller, work: Work) -> Response:
     require_admin(caller, DATA_VIEW_DENIED)
-    return _routing(request, work, done=done)
+    return _routing(request, work)
 
 
 def _destinations(text: str) -> list[dict[str, str]]:
@@ -93,7 +93,7 @@ def _settings(session: Session, names: tuple[str, ...]) -> list[dict[str, Any]]:
 
 
 @router.get("/fax-configuration")
-def fax_configuration(request: Request, caller: UiCaller, work: Work, done: str = "", error: str = "") -> Response:
+def fax_configuration(request: Request, caller: UiCaller, work: Work) -> Response:
     require_admin(caller, DATA_VIEW_DENIED)
     box = get_box(request)
     session = work.session
@@ -104,7 +104,6 @@ def fax_configuration(request: Request, caller: UiCaller, work: Work, done: str 
             title="Fax Configuration",
             settings=_settings(session, FAX_SETTINGS),
             action="fax-configuration",
-            done=done,
             modems=None,
         )
     modems = configuration.view_modems(session, box.settings.line_count)
@@ -116,12 +115,11 @@ def fax_configuration(request: Request, caller: UiCaller, work: Work, done: str 
         modems=modems,
         modem_fields=_fields("modem_settings"),
         action="fax-configuration",
-        done=done,
     )
 
 
 @router.get("/system")
-def system_configuration(request: Request, caller: UiCaller, work: Work, done: str = "") -> Response:
+def system_configuration(request: Request, caller: UiCaller, work: Work) -> Response:
     require_admin(caller, DATA_VIEW_DENIED)
     box = get_box(request)
     about = {
@@ -136,7 +134,6 @@ def system_configuration(request: Request, caller: UiCaller, work: Work, done: s
         settings=settings,
         about=about,
         action="system",
-        done=done,
         modems=None,
     )
 

@@ -82,11 +82,11 @@ def home(request: Request, caller: UiCaller) -> Response:
 
 
 @router.get("/fax-status")
-def fax_status(request: Request, caller: UiCaller, work: Work, done: str = "") -> Response:
+def fax_status(request: Request, caller: UiCaller, work: Work) -> Response:
     shown = {}
     for _template, build in SECTIONS.values():
         shown.update(build(request, caller, work.session))
-    return page(request, "fax_status.html", done=done, **shown)
+    return page(request, "fax_status.html", **shown)
 
 
 @router.get("/fragments/{name}")

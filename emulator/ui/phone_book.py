@@ -23,7 +23,7 @@ BY_NAME = ListQuery(None, 0, {}, "name")
 
 # -- Phone book --------------------------------------------------------------------------------------------------
 def _phone_book(
-    request: Request, caller: Caller, work: UnitOfWork, owner: str, status: int = 200, error: str = "", done: str = ""
+    request: Request, caller: Caller, work: UnitOfWork, owner: str, status: int = 200, error: str = ""
 ) -> Response:
     session = work.session
     books = {owner: contacts.list_contacts(session, caller, owner, BY_NAME)}
@@ -32,14 +32,14 @@ def _phone_book(
     may_add_global = contacts.may_add_global(session, caller)
     owners = [owner] + ([GLOBAL_OWNER] if may_add_global and owner != GLOBAL_OWNER else [])
     return page(
-        request, "phone_book.html", status=status, error=error, done=done, books=books, owner=owner, owners=owners,
+        request, "phone_book.html", status=status, error=error, books=books, owner=owner, owners=owners,
         global_owner=GLOBAL_OWNER, may_add_global=may_add_global,
     )  # fmt: skip
 
 
 @router.get("/phone-book")
-def phone_book(request: Request, caller: UiCaller, work: Work, owner: str = "", done: str = "") -> Response:
-    return _phone_book(request, caller, work, owner or caller.username, done=done)
+def phone_book(request: Request, caller: UiCaller, work: Work, owner: str = "") -> Response:
+    return _phone_book(request, caller, work, owner or caller.username)
 
 
 @router.post("/phone-book")

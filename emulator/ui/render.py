@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 HERE = Path(__file__).parent
 UI_PREFIX = "/_emulator/ui"
+FLASH_COOKIE = "ffemu_done"  # what a form did, for the page it leads to (emulator.ui.routing.back_to)
 STATIC = UI_PREFIX + "/static"
 ROOT_ALIAS = "faxfinder_emulator.root_page"  # set on a request that came by a root path (/fax-status)
 # Nothing a page loads comes from elsewhere, and no page can be framed by another site.
@@ -88,8 +89,14 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
         "path": page_path(request),
         "time": partial(_box_time, box.zone),  # the box's times as the device writes them
     }
+    flash = request.cookies.get(FLASH_COOKIE) if not template.startswith("_") else None  # (a whole page says it)
+    if flash is not None:
+        context.setdefault("done", request.app.state.ui_sessions.flashed(flash))
     html = environment().get_template(template).render(**shared, **context)
-    return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+    response = HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+    if flash is not None:
+        response.delete_cookie(FLASH_COOKIE, path="/")  # said once
+    return response
 
 
 def refused(request: Request, status: int, message: str) -> HTMLResponse:

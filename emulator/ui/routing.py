@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import logging
-from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
-from emulator.ui.render import prefix
+from emulator.ui.render import FLASH_COOKIE, prefix
+from emulator.ui.session import FLASH_AGE, sessions, set_cookie
 
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger("emulator.ui")  # what people do on the pages: logins, changes to users and settings
 
 
 def back_to(request: Request, where: str, done: str = "") -> RedirectResponse:
-    """After a form: the page to show (303, so a reload does not post again), with what was done."""
-    target = prefix(request) + where
+    """After a form: the page to show (303, so a reload does not post again), and what was done, which that page
+    says once. The message travels in a short-lived cookie signed by the box, never in the address: a link cannot
+    make a page say anything."""
+    response = RedirectResponse(prefix(request) + where, status_code=303)
     if done:
-        target += ("&" if "?" in target else "?") + "done=" + quote(done)
-    return RedirectResponse(target, status_code=303)
+        set_cookie(request, response, FLASH_COOKIE, sessions(request).flash(done), max_age=FLASH_AGE)
+    return response
 
 
 class Answer(Exception):

@@ -29,6 +29,7 @@ from emulator.wire import FFWSError
 
 COOKIE = "ffemu_session"
 LOGIN_COOKIE = "ffemu_login"  # the CSRF token of the login form, before anyone is logged in
+FLASH_AGE = 60  # seconds a form's message waits for the page it leads to
 MAX_AGE = 12 * 3600
 CROSS_SITE = "This form was not sent from the box's own pages (cross-site request refused)."
 
@@ -42,7 +43,9 @@ class Sessions:
     as its signature would have held (the ended ones are forgotten when their cookie would have expired anyway)."""
 
     def __init__(self) -> None:
-        self._signer = URLSafeTimedSerializer(secrets.token_bytes(32), salt="faxfinder-emulator ui")
+        key = secrets.token_bytes(32)
+        self._signer = URLSafeTimedSerializer(key, salt="faxfinder-emulator ui")
+        self._flashes = URLSafeTimedSerializer(key, salt="faxfinder-emulator ui flash")
         self._ended: OrderedDict[str, float] = OrderedDict()  # session id -> when its cookie expires (monotonic)
         self._lock = threading.Lock()
 
@@ -59,6 +62,19 @@ class Sessions:
         if not isinstance(value, dict) or self.ended(value.get("i")):
             return None
         return value
+
+    def flash(self, message: str) -> str:
+        return self._flashes.dumps(message)
+
+    def flashed(self, text: str | None) -> str:
+        """The message of a flash cookie, "" when there is none (or it is not the box's, or too old)."""
+        if not text:
+            return ""
+        try:
+            message = self._flashes.loads(text, max_age=FLASH_AGE)
+        except BadSignature:
+            return ""
+        return message if isinstance(message, str) else ""
 
     def end(self, session_id: str) -> None:
         now = time.monotonic()  # wall time, as the cookie's own expiry is (not the emulated clock)

@@ -49,20 +49,18 @@ def _csv_in(value: str) -> str:
 
 
 # -- Users -------------------------------------------------------------------------------------------------------
-def _users_page(
-    request: Request, caller: Caller, work: UnitOfWork, status: int = 200, error: str = "", done: str = ""
-) -> Response:
+def _users_page(request: Request, caller: Caller, work: UnitOfWork, status: int = 200, error: str = "") -> Response:
     box = get_box(request)
     listed = users.list_users(work.session, caller)
     return page(
-        request, "users.html", status=status, error=error, done=done, users=listed, fields=USER_FORM,
+        request, "users.html", status=status, error=error, users=listed, fields=USER_FORM,
         cover_pages=box.cover_page_names(), columns=",".join(CSV_COLUMNS),
     )  # fmt: skip
 
 
 @router.get("/users")
-def users_page(request: Request, caller: UiCaller, work: Work, done: str = "") -> Response:
-    return _users_page(request, caller, work, done=done)
+def users_page(request: Request, caller: UiCaller, work: Work) -> Response:
+    return _users_page(request, caller, work)
 
 
 @router.post("/users")
@@ -166,10 +164,10 @@ def delete_all_users(request: Request, caller: UiCaller, form: Form, work: Work)
 # A user's own pages are one level below its name: /users/NAME alone is where the list's actions live (import,
 # delete-all, export.csv), and NAME may be any of those.
 @router.get("/users/{username}/edit")
-def user_page(username: str, request: Request, caller: UiCaller, work: Work, done: str = "") -> Response:
+def user_page(username: str, request: Request, caller: UiCaller, work: Work) -> Response:
     user = users.view_user(work.session, caller, username)
     box = get_box(request)
-    return page(request, "user.html", user=user, fields=USER_FORM, cover_pages=box.cover_page_names(), done=done)
+    return page(request, "user.html", user=user, fields=USER_FORM, cover_pages=box.cover_page_names())
 
 
 @router.post("/users/{username}/edit")

@@ -105,7 +105,7 @@ def test_send_a_fax_and_watch_it_go_out_as_the_clock_advances(context, box):
     status.get_by_label("Subject").fill("Invoice 42")
     keep_screenshot(status, "send-fax", full_page=True)
     status.get_by_role("button", name="Send Fax").click()
-    status.wait_for_url(re.compile(r"/fax-status\?done="))
+    status.wait_for_url(re.compile(r"/fax-status$"))
     expect(status.get_by_role("status")).to_contain_text("Fax 00000001 scheduled")
     expect(_entry_state(status, "00000001/0000")).to_have_text("preprocessing")
     status.evaluate("window.notReloaded = true")  # gone if the page were loaded again

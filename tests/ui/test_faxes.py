@@ -31,7 +31,10 @@ def test_send_fax_schedules_with_agent_webclient_through_the_ofax_service(client
             "subject": "Invoice 42", "comments": "Two pages", "text": ""}  # fmt: skip
     response = pages.client.request("POST", "/send", auth=None, data={"csrf": pages.csrf, **data}, files=files)
     assert response.status_code == 303, response.text
-    assert response.headers["location"].startswith("/fax-status?done=Fax%2000000001%20scheduled")
+    assert response.headers["location"] == "/fax-status"
+    notice = '<p class="notice ok" role="status">Fax 00000001 scheduled for 2 recipient(s).</p>'
+    assert notice in pages.get("/fax-status").text
+    assert notice not in pages.get("/fax-status").text  # said once
     first, second = _entry(client, "00000001/0000"), _entry(client, "00000001/0001")
     assert first["agent"] == "WebClient" and second["agent"] == "WebClient"
     assert (first["name"], first["fax_number"]) == ("Accounts", "218-555-1234")

@@ -119,6 +119,15 @@ def test_the_emulator_panel_shows_the_menu_and_log_out_to_whoever_is_logged_in(c
     assert pages.post("/logout", {"csrf": csrf_of(panel)}).status_code == 303
 
 
+def test_a_link_cannot_make_a_page_say_anything(client):
+    pages = Pages(client)
+    pages.log_in()
+    client._client.cookies.set("ffemu_done", "Your password expired: call 555-0100", domain="faxfinder.test")  # noqa: SLF001
+    for path in ("/fax-status?done=Your+password+expired", "/users?done=x&error=Call+555-0100"):
+        html = pages.get(path).text
+        assert "Your password expired" not in html and "555-0100" not in html and 'role="status"' not in html
+
+
 def test_the_pages_home_answers_with_or_without_its_slash(client):
     for path in ("/_emulator/ui", "/_emulator/ui/"):
         response = client.get(path, auth=None)
