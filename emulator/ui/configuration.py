@@ -10,6 +10,7 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from emulator.db.work import UnitOfWork
+from emulator.device.config import InboundRoute
 from emulator.ffws.about.routes import BUILD_DATE, FIRMWARE_VERSION
 from emulator.ffws.auth import DATA_CHANGE_DENIED, DATA_VIEW_DENIED, Caller, require_admin
 from emulator.ffws.configuration import inbound_routes as routes
@@ -67,6 +68,39 @@ def add_route(request: Request, caller: UiCaller, form: Form, work: Work) -> Res
         raise Answer(_routing(request, work, 400, exc.message)) from None
     log.info("web: %s added inbound route %s", caller.username, route.id)
     return back_to(request, "/inbound-routing", f"Route {route.id} added.")
+
+
+def _route_page(request: Request, route: InboundRoute, status: int = 200, error: str = "") -> Response:
+    destinations = "\n".join(f"{d.type}:{d.value}" if d.value else d.type for d in route.destinations)
+    return page(
+        request, "route.html", status=status, error=error, route=route, destinations=destinations,
+        types=routes.ROUTE_TYPES, lines=get_box(request).settings.line_count,
+    )  # fmt: skip
+
+
+# A route's own pages are one level below its ID, as a user's are below its name.
+@router.get("/inbound-routing/{route_id}/edit")
+def route_page(route_id: str, request: Request, caller: UiCaller, work: Work) -> Response:
+    require_admin(caller, DATA_VIEW_DENIED)
+    return _route_page(request, routes.get_route(work.session, route_id))
+
+
+@router.post("/inbound-routing/{route_id}/edit")
+def edit_route(route_id: str, request: Request, caller: UiCaller, form: Form, work: Work) -> Response:
+    """As PUT /inbound_routes/{id}: the fields sent change, the destinations listed replace the old ones."""
+    require_admin(caller, DATA_CHANGE_DENIED)
+    box = get_box(request)
+    try:
+        values = read_form(form, routes.ROUTE_FIELDS)
+        destinations = _destinations(str(form.get("destinations") or ""))
+        configuration.edit_route(work.session, route_id, values, destinations, lines=box.settings.line_count)
+    except FFWSError as exc:
+        if exc.status != 400:
+            raise
+        route = routes.get_route(work.session, route_id)
+        raise Answer(_route_page(request, route, 400, exc.message)) from None
+    log.info("web: %s saved inbound route %s", caller.username, route_id)
+    return back_to(request, "/inbound-routing", f"Route {route_id} saved.")
 
 
 @router.post("/inbound-routing/{route_id}/delete")

@@ -209,6 +209,29 @@ def test_inbound_routes_and_settings_are_changed_as_the_api_changes_them(client,
     assert "Firmware version" in page and "T.37 settings" in page
 
 
+def test_an_inbound_route_is_edited_as_the_api_edits_it(client, admin):
+    form = {"type": "recipient", "extension": "42", "name": "Sales", "destinations": "user:admin\ntrash"}
+    assert admin.post("/inbound-routing", form).status_code == 303
+    assert 'href="/inbound-routing/1/edit"' in admin.get("/inbound-routing").text
+    page = admin.get("/inbound-routing/1/edit").text
+    assert 'value="42"' in page and 'value="Sales"' in page and "user:admin\ntrash</textarea>" in page
+    form = {"type": "line", "line_number": "2", "name": "Line 2", "destinations": "email:ops@example.com"}
+    assert admin.post("/inbound-routing/1/edit", form).status_code == 303
+    route = client.get("/ffws/v1/inbound_routes/1").text
+    assert "<type>line</type>" in route and "<line_number>2</line_number>" in route and "<name>Line 2</name>" in route
+    assert "<value>ops@example.com</value>" in route and "<type>trash</type>" not in route
+    before = box_state(client.box)
+    bad = admin.post("/inbound-routing/1/edit", {**form, "line_number": "9"})
+    assert bad.status_code == 400 and "invalid line_number: out of range (1-2)" in bad.text
+    assert box_state(client.box) == before
+    assert admin.get("/inbound-routing/7/edit").status_code == 404
+    create_user(client, "bob", "pw")
+    bob = Pages(client)
+    bob.log_in("bob", "pw")
+    assert bob.get("/inbound-routing/1/edit").status_code == 403
+    assert bob.post("/inbound-routing/1/edit", form).status_code == 403
+
+
 @pytest.mark.parametrize("settings_overrides", [{"model": "FF440"}])
 def test_an_analog_box_configures_its_modems(client, admin):
     assert "Modem 4" in admin.get("/fax-configuration").text
