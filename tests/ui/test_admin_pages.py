@@ -85,7 +85,8 @@ def test_delete_all_leaves_nothing_that_names_the_users_it_deleted(client, admin
     client.post("/ffws/v1/contacts/eve", "<contact><name>Eve's friend</name></contact>", auth=eve)
     client.post("/ffws/v1/contacts/admin", "<contact><name>Admin's friend</name></contact>")
     client.post("/ffws/v1/contacts/global_contact_list", "<contact><name>Everyone's</name></contact>")
-    client.post("/ffws/v1/groups/eve", "<group><name>Eve's group</name></group>", auth=eve)
+    group = "<contact_group><name>Eve's group</name><contact>/ffws/v1/contacts/eve/1</contact></contact_group>"
+    assert client.post("/ffws/v1/contact_groups/eve", group, auth=eve).status_code == 200
     routes = {"100": "user:eve", "200": "user:eve\nuser:admin", "300": "email:ops@example.com"}
     for extension, destinations in routes.items():
         form = {"type": "recipient", "extension": extension, "destinations": destinations}
@@ -186,6 +187,36 @@ def test_phone_books_are_each_users_own_and_the_global_one(client):
     assert "Bob best friend" in client.get("/ffws/v1/contacts/bob/3").text
     assert bob.post("/phone-book/bob/3/delete").status_code == 303
     assert client.get("/ffws/v1/contacts/bob/3").status_code == 404
+
+
+def test_groups_are_shown_added_edited_and_deleted_through_the_groups_service(client):
+    create_user(client, "bob", "pw")
+    client.post("/ffws/v1/contacts/global_contact_list", "<contact><name>Everyone's</name></contact>")  # id 1
+    bob = Pages(client)
+    bob.log_in("bob", "pw")
+    for name in ("Ann", "Ben"):  # ids 2, 3
+        assert bob.post("/phone-book", {"owner": "bob", "name": name, "fax_number": "555"}).status_code == 303
+    book = bob.get("/phone-book").text
+    assert "No groups." in book and 'name="member" value="bob/2"' in book and 'value="global_contact_list/1"' in book
+    form = {"owner": "bob", "name": "Team", "description": "the team", "member": ["bob/2", "global_contact_list/1"]}
+    assert bob.post("/phone-book/groups", form).status_code == 303
+    group = client.get("/ffws/v1/contact_groups/bob/1").text
+    assert "<name>Team</name>" in group and "/contacts/bob/2</contact>" in group and "/global_contact_list/1<" in group
+    book = bob.get("/phone-book").text
+    assert '<tr data-group="1"><td>Team</td><td>the team</td><td>Ann, Everyone&#39;s</td>' in book
+    page = bob.get("/phone-book/groups/bob/1/edit").text
+    assert 'value="bob/2" checked' in page and 'value="bob/3">' in page
+    assert bob.post("/phone-book/groups/bob/1/edit", {"name": "Team B", "member": ["bob/3"]}).status_code == 303
+    group = client.get("/ffws/v1/contact_groups/bob/1").text
+    assert "<name>Team B</name>" in group and "/contacts/bob/3</contact>" in group and "/bob/2<" not in group
+    before = box_state(client.box)
+    refused = bob.post("/phone-book/groups", {"owner": "bob", "name": "Bad", "member": ["admin/9"]})
+    assert refused.status_code == 400 and "names no contact of bob or of the global list" in refused.text
+    assert bob.post("/phone-book/groups", {"owner": "global_contact_list", "name": "Mine"}).status_code == 403
+    assert bob.get("/phone-book/groups/admin/1/edit").status_code == 403
+    assert box_state(client.box) == before
+    assert bob.post("/phone-book/groups/bob/1/delete").status_code == 303
+    assert client.get("/ffws/v1/contact_groups/bob/1").status_code == 404
 
 
 def test_inbound_routes_and_settings_are_changed_as_the_api_changes_them(client, admin):
