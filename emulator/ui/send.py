@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import IO, Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
@@ -16,7 +17,11 @@ from emulator.db.work import UnitOfWork
 from emulator.device import models as m
 from emulator.device.store import faxkey_text
 from emulator.ffws.auth import Caller
+from emulator.ffws.contacts import service as contacts
+from emulator.ffws.contacts.models import GLOBAL_OWNER, Contact
+from emulator.ffws.groups import service as groups
 from emulator.ffws.http import Work, base_url, get_box
+from emulator.ffws.listing import ListQuery
 from emulator.ffws.ofax import service as ofax
 from emulator.ffws.ofax.intake import Blob, Blobs
 from emulator.ffws.ofax.wire import PARTY_FIELDS, AttachmentIn, ScheduleFax, cover_page_url, normal_content_type
@@ -24,22 +29,63 @@ from emulator.ui.render import page
 from emulator.ui.routing import Answer, back_to, router
 from emulator.ui.session import Form, UiCaller
 from emulator.wire import FFWSError
+from emulator.wire.errors import invalid
 
 AGENT = "WebClient"  # what the box's own web client writes as a fax's agent
 
 
 # -- Send Fax ----------------------------------------------------------------------------------------------------
-def _send_form(request: Request, status: int = 200, error: str = "", values: dict | None = None) -> Response:
+PICKABLE = ListQuery(200, 0, {}, "name")  # contacts and groups of each book offered on the form, at most
+
+
+def _send_form(
+    request: Request, caller: Caller, session: Session, status: int = 200, error: str = "", values: dict | None = None
+) -> Response:
+    """The form, with the caller's and the global contacts and groups to pick recipients from."""
     box = get_box(request)
+    books = [caller.username, GLOBAL_OWNER]
+    picks = {
+        book: (
+            contacts.list_contacts(session, caller, book, PICKABLE),
+            groups.list_groups(session, caller, book, PICKABLE),
+        )
+        for book in books
+    }
     return page(
         request, "send.html", status=status, error=error, values=values or {}, cover_pages=box.cover_page_names(),
         types=".pdf,.tif,.tiff,.png,.jpg,.jpeg,.txt,application/pdf,image/tiff,image/png,image/jpeg,text/plain",
+        picks=picks, global_owner=GLOBAL_OWNER,
     )  # fmt: skip
 
 
 @router.get("/send")
-def send_fax_form(request: Request, caller: UiCaller) -> Response:
-    return _send_form(request)
+def send_fax_form(request: Request, caller: UiCaller, work: Work) -> Response:
+    return _send_form(request, caller, work.session)
+
+
+def _picked(session: Session, caller: Caller, picks: list[str]) -> list[dict]:
+    """The recipients picked from the phone books (``contact/OWNER/ID``, ``group/OWNER/ID``: a group is its
+    members), each contact once, read through the contacts and groups services (the caller's own and global
+    ones only)."""
+    chosen: dict[int, Contact] = {}
+    for pick in picks:
+        kind, _, rest = pick.partition("/")
+        owner, _, raw_id = rest.partition("/")
+        if kind == "contact":
+            found = [contacts.view_contact(session, caller, owner, raw_id)]
+        elif kind == "group":
+            group = groups.view_group(session, caller, owner, raw_id)
+            found = [contacts.get_contact(session, m.contact_owner, m.contact_id) for m in group.members]
+        else:
+            raise invalid("recipient", f"not a contact or a group: {pick}")
+        chosen.update((contact.id, contact) for contact in found)
+    recipients = []
+    for contact in chosen.values():
+        if not contact.fax_number.strip():
+            raise invalid("recipient", f"contact {contact.name} has no fax number")
+        party = {key: getattr(contact, key) or "" for key in ("name", "organization", "phone_number", "fax_number")}
+        recipients.append({key: PARTY_FIELDS[key].read(key, value) for key, value in party.items()})
+    return recipients
 
 
 def _recipients(text: str) -> list[dict]:
@@ -103,9 +149,10 @@ def _schedule(
     intake = box.intake()
     cover = {"enabled": values["cover"], "url": cover_page_url(base_url(request), values["cover_page"])}
     cover.update(subject=values["subject"][:255], comments=values["comments"][:4000])
+    recipients = _recipients(values["recipients"]) + _picked(work.session, caller, values["picks"])
     fax = ScheduleFax(
-        cover=cover, sender={}, sender_unnamed=False, recipients=_recipients(values["recipients"]),
-        attachments=_attachments(form, blobs), options={}, schedule_all_at=None,
+        cover=cover, sender={}, sender_unnamed=False, recipients=recipients, attachments=_attachments(form, blobs),
+        options={}, schedule_all_at=None,
     )  # fmt: skip
     ofax.check_request(fax, intake)
     return ofax.schedule_checked(work, caller, fax, intake, box.clock.now, agent=AGENT)
@@ -127,11 +174,15 @@ async def send_fax(request: Request, caller: UiCaller, _room: RoomForUpload, for
     box = get_box(request)
     values = {k: str(form.get(k) or "") for k in ("recipients", "subject", "comments", "cover_page", "text")}
     values["cover"] = form.get("cover") == "on"
+    values["picks"] = [pick for pick in form.getlist("pick") if isinstance(pick, str)]
     blobs = Blobs(box.store.incoming_file)
     try:
         entries = await run_in_threadpool(_schedule, request, caller, work, values, form, blobs)
     except FFWSError as exc:
-        raise Answer(_send_form(request, 400, exc.message, values)) from None
+        if exc.status != 400:
+            raise  # (a contact of another's picked by hand: refused as the API refuses it)
+        shown = await run_in_threadpool(_send_form, request, caller, work.session, 400, exc.message, values)
+        raise Answer(shown) from None
     finally:
         blobs.discard()
     first = entries[0]

@@ -45,6 +45,50 @@ def test_send_fax_schedules_with_agent_webclient_through_the_ofax_service(client
     assert first["state"] == "sent" and first["pages"] == "4"  # cover page, two PDF pages, one text page
 
 
+def test_recipients_are_picked_from_the_phone_book_contacts_and_groups(client):
+    create_user(client, "bob", "pw")
+    bob_auth = ("bob", "pw")
+    hub = "<contact><name>Hub</name><fax_number>218-555-0100</fax_number><organization>HQ</organization></contact>"
+    client.post("/ffws/v1/contacts/global_contact_list", hub)
+    for name, number in (("Ann", "218-555-0101"), ("Ben", "218-555-0102"), ("Cal", "")):
+        body = f"<contact><name>{name}</name><fax_number>{number}</fax_number></contact>"
+        client.post("/ffws/v1/contacts/bob", body, auth=bob_auth)  # ids 2, 3, 4
+    members = "".join(f"<contact>/ffws/v1/contacts/bob/{n}</contact>" for n in (2, 3))
+    client.post(
+        "/ffws/v1/contact_groups/bob", f"<contact_group><name>Team</name>{members}</contact_group>", auth=bob_auth
+    )
+    client.post("/ffws/v1/contacts/admin", "<contact><name>Secret</name><fax_number>1</fax_number></contact>")  # 5
+    bob = Pages(client)
+    bob.log_in("bob", "pw")
+    form = bob.get("/send").text
+    assert (
+        'value="contact/bob/2"' in form
+        and 'value="group/bob/1"' in form
+        and 'value="contact/global_contact_list/1"' in form
+    )
+    assert "Secret" not in form and 'value="contact/bob/4" disabled' in form  # Cal has no fax number
+    files = [("document", ("note.txt", b"Hello", "text/plain"))]
+    data = {
+        "csrf": bob.csrf,
+        "recipients": "",
+        "pick": ["group/bob/1", "contact/bob/2", "contact/global_contact_list/1"],
+    }
+    response = client.request("POST", "/send", auth=None, data=data, files=files)
+    assert response.status_code == 303, response.text
+    numbers = {_entry(client, f"00000001/000{n}")["fax_number"] for n in range(3)}
+    assert numbers == {"218-555-0101", "218-555-0102", "218-555-0100"}  # Ann once, though picked twice
+    assert _entry(client, "00000001/0002")["organization"] == "HQ"
+    assert client.get("/ffws/v1/ofax/00000001/0003").status_code == 404
+    before = box_state(client.box)
+    denied = "Authenticated user does not have permission to view data associated with username."
+    for pick, status, message in (("contact/admin/5", 403, denied),
+                                  ("contact/bob/4", 400, "invalid recipient: contact Cal has no fax number"),
+                                  ("group/bob/9", 404, "No group found with that username.")):  # fmt: skip
+        refused = client.request("POST", "/send", auth=None, data={**data, "pick": [pick]}, files=files)
+        assert refused.status_code == status and message in refused.text, refused.text
+    assert box_state(client.box) == before
+
+
 def test_a_refused_send_says_why_and_writes_nothing(client):
     pages = Pages(client)
     pages.log_in()
