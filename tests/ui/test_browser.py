@@ -182,7 +182,7 @@ def test_add_a_contact_from_the_phone_book(context, box):
     page = context.new_page()
     log_in(page)
     page.get_by_role("link", name="Phone book").click()
-    page.get_by_label("Name").fill("Supplier Ltd")
+    page.get_by_label("Name", exact=True).fill("Supplier Ltd")
     page.get_by_label("Fax number").fill("218-555-9999")
     page.get_by_role("button", name="Add contact").click()
     expect(page.get_by_role("status")).to_have_text("Contact Supplier Ltd added.")
