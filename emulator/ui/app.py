@@ -13,6 +13,7 @@ from starlette.staticfiles import StaticFiles
 
 from emulator.ui import configuration as _configuration  # noqa: F401 - declares its routes
 from emulator.ui import faxes as _faxes  # noqa: F401
+from emulator.ui import mail_queue as _mail_queue  # noqa: F401
 from emulator.ui import pages as _pages  # noqa: F401
 from emulator.ui import phone_book as _phone_book  # noqa: F401
 from emulator.ui import send as _send  # noqa: F401

@@ -21,7 +21,7 @@ SWAGGER = STATIC + "/swagger-ui"
 # The first path segments that are pages at the root as well (/ itself is Fax Status).
 ROOT_PAGES = frozenset(
     {"", "login", "logout", "fax-status", "fragments", "faxes", "inbound", "send", "logs", "users", "phone-book",
-     "inbound-routing", "fax-configuration", "system", "events", "emulator"}
+     "inbound-routing", "fax-configuration", "system", "mail-queue", "events", "emulator"}
 )  # fmt: skip
 
 

@@ -40,6 +40,7 @@ MENU = (
     ("inbound-routing", "Inbound Routing", True),
     ("fax-configuration", "Fax Configuration", True),
     ("system", "System Configuration", True),
+    ("mail-queue", "Mail Queue", True),
 )
 
 

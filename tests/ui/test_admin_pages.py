@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 import pytest
 
+from emulator.device.mail_queue import QueuedMail
 from tests.conftest import box_state
 from tests.ffws.clients import create_user
 from tests.ui.pages import Pages
@@ -261,6 +263,31 @@ def test_an_inbound_route_is_edited_as_the_api_edits_it(client, admin):
     bob.log_in("bob", "pw")
     assert bob.get("/inbound-routing/1/edit").status_code == 403
     assert bob.post("/inbound-routing/1/edit", form).status_code == 403
+
+
+def test_the_mail_queue_shows_the_boxs_queue_to_administrators(client, admin, monkeypatch):
+    page = admin.get("/mail-queue").text
+    assert '<a href="/mail-queue" aria-current="page">Mail Queue</a>' in page
+    assert "This emulator does not send e-mail yet" in page
+
+    class Outbox:  # what a box that sends mail gives the page (emulator.device.mail_queue.MailQueue)
+        supported = True
+
+        def queued(self, session: object) -> list[QueuedMail]:
+            assert session is not None  # read in the page's unit of work
+            when = datetime(2026, 1, 1, 0, 5)
+            return [QueuedMail("7", "ops@example.com", "Fax 1 received", "failed", when, 3, "connection refused")]
+
+    monkeypatch.setattr(client.box, "mail_queue", Outbox())
+    page = admin.get("/mail-queue").text
+    assert '<tr data-mail="7"><td>7</td><td>ops@example.com</td><td>Fax 1 received</td>' in page
+    assert "2026-01-01T00:05:00" in page and "connection refused" in page
+    monkeypatch.setattr(Outbox, "queued", lambda self, session: [])
+    assert "The mail queue is empty." in admin.get("/mail-queue").text
+    create_user(client, "bob", "pw")
+    bob = Pages(client)
+    bob.log_in("bob", "pw")
+    assert bob.get("/mail-queue").status_code == 403 and "Mail Queue" not in bob.get("/fax-status").text
 
 
 @pytest.mark.parametrize("settings_overrides", [{"model": "FF440"}])

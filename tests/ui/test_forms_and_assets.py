@@ -11,7 +11,7 @@ from tests.ui.pages import Pages
 
 EXTERNAL = re.compile(r"""(?:src|href|action)\s*=\s*["']?\s*(?:https?:)?//""", re.I)
 PAGES = ["/fax-status", "/send", "/logs", "/users", "/users/admin/edit", "/phone-book", "/inbound-routing",
-         "/fax-configuration", "/system", "/emulator", "/login"]  # fmt: skip
+         "/fax-configuration", "/system", "/mail-queue", "/emulator", "/login"]  # fmt: skip
 
 
 @pytest.fixture

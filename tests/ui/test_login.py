@@ -9,7 +9,8 @@ from tests.ffws.clients import create_user
 from tests.ui.pages import Pages, csrf_of
 
 PAGES = ["/", "/fax-status", "/send", "/logs", "/users", "/phone-book", "/inbound-routing", "/fax-configuration",
-         "/system", "/fragments/lines", "/faxes/00000001/0000", "/inbound/1", "/users/admin/edit"]  # fmt: skip
+         "/system", "/mail-queue", "/fragments/lines", "/faxes/00000001/0000", "/inbound/1", "/users/admin/edit",
+         "/inbound-routing/1/edit", "/phone-book/groups/admin/1/edit"]  # fmt: skip
 
 
 @pytest.mark.parametrize("prefix", ["", "/_emulator/ui"])
