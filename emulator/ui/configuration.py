@@ -10,7 +10,6 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from emulator.db.work import UnitOfWork
-from emulator.device.config import InboundRoute
 from emulator.ffws.about.routes import BUILD_DATE, FIRMWARE_VERSION
 from emulator.ffws.auth import DATA_CHANGE_DENIED, DATA_VIEW_DENIED, Caller, require_admin
 from emulator.ffws.configuration import inbound_routes as routes
@@ -70,7 +69,7 @@ def add_route(request: Request, caller: UiCaller, form: Form, work: Work) -> Res
     return back_to(request, "/inbound-routing", f"Route {route.id} added.")
 
 
-def _route_page(request: Request, route: InboundRoute, status: int = 200, error: str = "") -> Response:
+def _route_page(request: Request, route: routes.InboundRoute, status: int = 200, error: str = "") -> Response:
     destinations = "\n".join(f"{d.type}:{d.value}" if d.value else d.type for d in route.destinations)
     return page(
         request, "route.html", status=status, error=error, route=route, destinations=destinations,
