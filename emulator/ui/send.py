@@ -155,7 +155,7 @@ def _schedule(
         options={}, schedule_all_at=None,
     )  # fmt: skip
     ofax.check_request(fax, intake)
-    return ofax.schedule_checked(work, caller, fax, intake, box.clock.now, agent=AGENT)
+    return ofax.schedule_fax(work, caller, fax, intake, box.clock.now, agent=AGENT)
 
 
 async def room_for_upload(request: Request) -> None:

@@ -50,7 +50,7 @@ def _journal_view(fax: ScheduleFax) -> list[dict]:
 
 def _store(request: Request, caller: Caller, work: UnitOfWork, fax: ScheduleFax, intake: service.Intake) -> list[Elem]:
     box = get_box(request)
-    entries = service.schedule_checked(work, caller, fax, intake, box.clock.now)
+    entries = service.schedule_fax(work, caller, fax, intake, box.clock.now)
     return [fax_entry_element(e, base_url(request), box.zone, box.firmware) for e in entries]
 
 

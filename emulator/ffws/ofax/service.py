@@ -114,20 +114,6 @@ def check_contents(request: ScheduleFax) -> None:
             raise _failed(attachment, f"unsupported content type {media_type(attachment.content_type) or '(none)'}")
 
 
-def schedule_checked(
-    work: UnitOfWork,
-    caller: Caller,
-    request: ScheduleFax,
-    intake: Intake,
-    clock: Callable[[], datetime],
-    agent: str = "FFWS",
-) -> list[FaxEntry]:
-    """How a fax is scheduled, by POST /ofax and by the web pages' Send Fax alike, once its request is read and
-    passed ``check_request`` (and its external attachments were fetched): the contents checked, then stored."""
-    check_contents(request)
-    return schedule_fax(work, caller, request, intake, clock, agent=agent)
-
-
 def _cover(request: ScheduleFax, user: User, intake: Intake) -> tuple[bool, str, str, str]:
     """(enabled, template name, subject, comments); no cover_page element means the user's default."""
     if request.cover is None:
@@ -175,8 +161,11 @@ def schedule_fax(
     agent: str = "FFWS",
 ) -> list[FaxEntry]:
     """Validate everything, then store one fax with one entry per recipient (state preprocessing) and its
-    documents, all inside the unit of work: a reset comes wholly before or wholly after it. ``agent`` says how it
-    came (FFWS: this API; WebClient: the box's web pages; fax by e-mail has its own)."""
+    documents, all inside the unit of work: a reset comes wholly before or wholly after it. How POST /ofax, the
+    web pages' Send Fax and fax by e-mail alike schedule a fax, once its request is read and passed
+    ``check_request`` (and its external attachments were fetched). ``agent`` says how it came (FFWS: this API;
+    WebClient: the box's web pages; fax by e-mail has its own)."""
+    check_contents(request)
     _check_recipients(request, intake)
     session = work.session
     now = clock()  # read under the queue's lock: an advance in progress has moved the clock to its last step
