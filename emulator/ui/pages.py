@@ -112,7 +112,7 @@ async def page_events(request: Request, caller: UiCaller, work: Work) -> Respons
     still hold when it opens (a password changed, a reset: 401, and the page is sent to log in), and the stream ends
     when it stops holding (see emulator.observe.live)."""
     box = get_box(request)
-    await run_in_threadpool(box.auth.require_current, caller, work.session)
+    await run_in_threadpool(lambda: box.auth.require_current(caller, work.session))  # (opening it is I/O)
     session = (caller.username, request.state.session_id)
     try:
         return open_stream(box.live, PAGE_KINDS, _visible_to(caller), session)

@@ -181,7 +181,8 @@ async def send_fax(request: Request, caller: UiCaller, _room: RoomForUpload, for
     except FFWSError as exc:
         if exc.status != 400:
             raise  # (a contact of another's picked by hand: refused as the API refuses it)
-        shown = await run_in_threadpool(_send_form, request, caller, work.session, 400, exc.message, values)
+        error = exc.message
+        shown = await run_in_threadpool(lambda: _send_form(request, caller, work.session, 400, error, values))
         raise Answer(shown) from None
     finally:
         blobs.discard()
