@@ -29,7 +29,6 @@ from emulator.device import config
 from emulator.device.firmware import PROFILE_OF
 from emulator.device.inbound import Arrival, InboundFax, InboundLine
 from emulator.device.lines import LineState, line_states
-from emulator.device.mail_queue import MailQueue, NoMail
 from emulator.device.models import Call, ClockState, DocumentGeneration
 from emulator.device.outcomes import load_rules, outcome_for
 from emulator.device.preprocess import Preprocessor
@@ -101,7 +100,6 @@ class Box:
             self.store, self.cover_pages_dir, self.zone, settings.conversion_limits, quota=self.quota
         )
         self.thumbnails = Thumbnails(self.quota, settings.conversion_limits)  # the web pages' page images
-        self.mail_queue: MailQueue = NoMail()  # the Mail Queue page's: this box sends no e-mail (yet)
         self.inbound = InboundLine(self.store)
         self.queue = Queue(self.works, self.preprocessor, self.enabled_lines, self.inbound)
         self.runner = Runner(self.queue, self.clock, may_run=self.leads, refresh=self.refresh)

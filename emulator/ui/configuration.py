@@ -115,10 +115,11 @@ FAX_SETTINGS = ("sip_settings", "t38_settings")
 SYSTEM_SETTINGS = ("t37_settings", "global_contacts_status")
 
 
-def _settings(session: Session, names: tuple[str, ...]) -> list[dict[str, Any]]:
+def _settings(session: Session, names: tuple[str, ...], defaults: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The settings documents ``names`` as shown (``defaults``: the box's own for the fields never set)."""
     shown = []
     for name in names:
-        value = configuration.view_setting(session, name)
+        value = configuration.view_setting(session, name, defaults.get(name))
         shown.append(
             {"name": name, "title": name.replace("_", " ").capitalize(), "value": value, "fields": _fields(name)}
         )
@@ -135,7 +136,7 @@ def fax_configuration(request: Request, caller: UiCaller, work: Work) -> Respons
             request,
             "configuration.html",
             title="Fax Configuration",
-            settings=_settings(session, FAX_SETTINGS),
+            settings=_settings(session, FAX_SETTINGS, box.setting_defaults),
             action="fax-configuration",
             modems=None,
         )
@@ -159,7 +160,7 @@ def system_configuration(request: Request, caller: UiCaller, work: Work) -> Resp
         "Model": box.settings.model, "Firmware version": FIRMWARE_VERSION, "Build date": BUILD_DATE,
         "Lines": box.settings.line_count, "Firmware profile (emulator)": box.firmware.name,
     }  # fmt: skip
-    settings = _settings(work.session, SYSTEM_SETTINGS)
+    settings = _settings(work.session, SYSTEM_SETTINGS, box.setting_defaults)
     return page(
         request,
         "configuration.html",
@@ -176,7 +177,10 @@ def _save_setting(request: Request, caller: Caller, work: UnitOfWork, name: str,
     box = get_box(request)
     values = read_form(form, SPECS[name])
     lines, cover_pages = box.settings.line_count, box.cover_page_names()
-    configuration.edit_setting(work, name, values, box.auth.passwords.hash, lines=lines, cover_pages=cover_pages)
+    defaults = box.setting_defaults.get(name)
+    configuration.edit_setting(
+        work, name, values, box.auth.passwords.hash, lines=lines, cover_pages=cover_pages, defaults=defaults
+    )
 
 
 def _settings_error(request: Request, where: str, exc: FFWSError) -> Exception:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 
 import pytest
 
-from emulator.device.mail_queue import QueuedMail
 from tests.conftest import box_state
 from tests.ffws.clients import create_user
 from tests.ui.pages import Pages
@@ -265,29 +263,33 @@ def test_an_inbound_route_is_edited_as_the_api_edits_it(client, admin):
     assert bob.post("/inbound-routing/1/edit", form).status_code == 403
 
 
-def test_the_mail_queue_shows_the_boxs_queue_to_administrators(client, admin, monkeypatch):
+def test_the_mail_queue_shows_the_boxs_mail_queue_to_administrators(client, admin):
     page = admin.get("/mail-queue").text
-    assert '<a href="/mail-queue" aria-current="page">Mail Queue</a>' in page
-    assert "This emulator does not send e-mail yet" in page
-
-    class Outbox:  # what a box that sends mail gives the page (emulator.device.mail_queue.MailQueue)
-        supported = True
-
-        def queued(self, session: object) -> list[QueuedMail]:
-            assert session is not None  # read in the page's unit of work
-            when = datetime(2026, 1, 1, 0, 5)
-            return [QueuedMail("7", "ops@example.com", "Fax 1 received", "failed", when, 3, "connection refused")]
-
-    monkeypatch.setattr(client.box, "mail_queue", Outbox())
+    assert '<a href="/mail-queue" aria-current="page">Mail Queue</a>' in page and "The mail queue is empty." in page
+    client.put("/ffws/v1/users/admin", "<user><email_address>desk@example.com</email_address></user>")
+    client.post("/_emulator/inbound", json={"remote_id": "SUPPLIER", "pages": 1})
+    client.post("/_emulator/clock/advance", json={"seconds": 600})
+    (mail,) = client.get("/_emulator/outbox").json()["mails"]  # what the control plane shows of it
     page = admin.get("/mail-queue").text
-    assert '<tr data-mail="7"><td>7</td><td>ops@example.com</td><td>Fax 1 received</td>' in page
-    assert "2026-01-01T00:05:00" in page and "connection refused" in page
-    monkeypatch.setattr(Outbox, "queued", lambda self, session: [])
-    assert "The mail queue is empty." in admin.get("/mail-queue").text
+    assert f'<tr data-mail="{mail["id"]}">' in page and '<a href="/inbound/1">fax 1</a>' in page
+    for shown in (mail["to"], mail["subject"], mail["state"], mail["created"]):
+        assert str(shown).replace("<", "&lt;").replace(">", "&gt;") in page
+    assert "No SMTP server is configured" in page  # held: nothing delivers it
     create_user(client, "bob", "pw")
     bob = Pages(client)
     bob.log_in("bob", "pw")
     assert bob.get("/mail-queue").status_code == 403 and "Mail Queue" not in bob.get("/fax-status").text
+
+
+@pytest.mark.parametrize(("settings_overrides", "enabled"), [({"smtp_listen_port": 2525}, True), ({}, False)])
+def test_the_system_page_shows_the_boxs_own_defaults_as_the_api_does(client, admin, enabled):
+    """Fax by e-mail (T.37) is on by default where the box listens for it, as GET /t37_settings says."""
+    assert (f"<enabled>{str(enabled).lower()}</enabled>" in client.get("/ffws/v1/t37_settings").text) is True
+    t37 = admin.get("/system").text.split("T.37 settings", 1)[1].split("</form>", 1)[0]
+    assert ('name="enabled" checked' in t37) is enabled
+    form = {"mail_server": "mail.example.com", **({"enabled": "on"} if enabled else {})}
+    assert admin.post("/system/t37_settings", form).status_code == 303
+    assert f"<enabled>{str(enabled).lower()}</enabled>" in client.get("/ffws/v1/t37_settings").text
 
 
 @pytest.mark.parametrize("settings_overrides", [{"model": "FF440"}])
