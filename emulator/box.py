@@ -44,10 +44,12 @@ from emulator.events import (
     EntryStateChanged,
     Event,
     EventBus,
+    ExchangeRecorded,
     FaxReceived,
     LineChanged,
     StateReplaced,
     UserChanged,
+    WebSessionEnded,
 )
 from emulator.faults import Faults
 from emulator.ffws.auth import Authenticator, Passwords
@@ -142,6 +144,8 @@ class Box:
         if self.cluster is not None:
             cluster = self.cluster
             self.bus.subscribe_within(Event, cluster.tell)  # the other workers hear of it when it commits
+            # What no unit of work emits: their live streams show the exchange, their pages forget the session.
+            self.bus.subscribe((ExchangeRecorded, WebSessionEnded), cluster.tell_apart)
             self.bus.subscribe_within(StateReplaced, lambda _e, work: cluster.moved(work, "state"))
             self.bus.subscribe_within(
                 UserChanged, lambda e, work: cluster.moved(work, "credentials") if e.credentials else None

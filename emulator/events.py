@@ -120,6 +120,14 @@ class StateReplaced(Event):
 
 
 @dataclass(frozen=True)
+class WebSessionEnded(Event):
+    """Someone logged out of the web pages: the session's cookie opens nothing any more, on any worker."""
+
+    session_id: str
+    username: str
+
+
+@dataclass(frozen=True)
 class ExchangeRecorded(Event):
     """A /ffws/v1 exchange ended and was recorded in the journal (``journal_id``). No body, no credential: who
     wants those reads the journal."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import threading
 import weakref
 from collections.abc import Callable
@@ -147,6 +148,22 @@ class Cluster:
         payload = notice_of(event, self.worker)
         if payload is not None:
             work.session.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": payload})
+
+    def tell_apart(self, event: events.Event) -> None:
+        """An event no unit of work emits (an exchange recorded in the shared journal): told in a transaction of its
+        own, so that a live stream open on another worker shows it too."""
+        payload = notice_of(event, self.worker)
+        if payload is not None:
+            with self.box.db.transaction() as session:
+                session.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": payload})
+
+    def web_secret(self) -> bytes:
+        """The key the pages' cookies are signed with, one for every worker (the first to ask makes it)."""
+        row = ClusterState.id == 1
+        with self.box.db.transaction() as session:
+            made = secrets.token_hex(32)
+            session.execute(update(ClusterState).where(row, ClusterState.web_secret.is_(None)).values(web_secret=made))
+            return bytes.fromhex(session.execute(select(ClusterState.web_secret).where(row)).scalar_one())
 
     # -- the versions ---------------------------------------------------------------------------------------------
     def moved(self, work: Any, *names: str) -> None:

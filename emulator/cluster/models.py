@@ -28,6 +28,7 @@ class ClusterState(Base):
     time_scale: Mapped[float] = mapped_column(Float)
     anchor_emulated: Mapped[datetime] = mapped_column(DateTime)  # emulated time at anchor_wall
     anchor_wall: Mapped[float] = mapped_column(Float)  # wall time (Unix seconds) of the anchor
+    web_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the pages' cookie key (hex)
 
 
 class ClusterFault(Base):

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, inspect, text
 
 from emulator import paths
 
-HEAD = "0008"
+HEAD = "0009"
 
 
 def current_revisions(engine: Engine) -> set[str]:

@@ -5,8 +5,8 @@ Nothing here reads the database on the request path: a subscriber of the bus tur
 it to each listener's queue on its event loop (or does nothing at all while no one listens). Line states are not
 events of their own (a page of a call ends by the clock, not by a transaction), so a watcher task, running only
 while someone listens, reads them after every event that can change them, and once a second while a line is busy
-under the scaled clock, and sends the lines that changed. When several processes serve one database, each hub is
-fed by the events that reach its process.
+under the scaled clock, and sends the lines that changed. When several workers serve one box (PostgreSQL), each
+hub also hears what the others did (emulator.cluster tells them), so a stream open on any worker shows the box's.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from emulator.events import (
     ReceptionEnded,
     StateReplaced,
     UserChanged,
+    WebSessionEnded,
 )
 from emulator.observe.listeners import END, OVERFLOW, Listener, Message, TooManyStreams, Visibility, everything
 from emulator.wire.times import format_time
@@ -63,7 +64,7 @@ class Hub:
         self._watcher: asyncio.Task | None = None
 
     def attach(self, bus: EventBus) -> None:
-        bus.subscribe(Event, self._on_event)
+        bus.subscribe(Event, self._on_event, remote=True)  # (what the other workers of a box did too)
 
     @property
     def listening(self) -> int:
@@ -88,6 +89,8 @@ class Hub:
             self.end(lambda listener: listener.session is not None and listener.session[0] == event.username)
         elif isinstance(event, StateReplaced):
             self.end(lambda listener: listener.session is not None)
+        elif isinstance(event, WebSessionEnded):  # (a logout)
+            self.end(lambda listener: listener.session == (event.username, event.session_id))
 
     def _send(self, message: Message) -> None:
         message = Message(message.kind, message.data, message.owner, next(self._ids))

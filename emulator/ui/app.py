@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
+from emulator.events import WebSessionEnded
 from emulator.ui import configuration as _configuration  # noqa: F401 - declares its routes
 from emulator.ui import faxes as _faxes  # noqa: F401
 from emulator.ui import mail_queue as _mail_queue  # noqa: F401
@@ -33,7 +34,10 @@ STATUS_TEXT = {404: "Not Found", 405: "Method Not Allowed"}
 def build(box: Box) -> FastAPI:
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     app.state.box = box
-    app.state.ui_sessions = Sessions()  # a new signing key for each process: a restart logs everyone out
+    # The cookies' key: one for the box's workers (PostgreSQL), or a new one for each process (a restart logs
+    # everyone out). A logout anywhere ends the session everywhere.
+    app.state.ui_sessions = sessions = Sessions(box.cluster.web_secret() if box.cluster is not None else None)
+    box.bus.subscribe(WebSessionEnded, lambda event: sessions.end(event.session_id), remote=True)
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_exception_handler(FFWSError, _device_error)

@@ -42,8 +42,8 @@ class Sessions:
     """Signed cookies, and the sessions ended by logging out: a cookie saved before is refused afterwards, for as long
     as its signature would have held (the ended ones are forgotten when their cookie would have expired anyway)."""
 
-    def __init__(self) -> None:
-        key = secrets.token_bytes(32)
+    def __init__(self, key: bytes | None = None) -> None:
+        key = key or secrets.token_bytes(32)
         self._signer = URLSafeTimedSerializer(key, salt="faxfinder-emulator ui")
         self._flashes = URLSafeTimedSerializer(key, salt="faxfinder-emulator ui flash")
         self._ended: OrderedDict[str, float] = OrderedDict()  # session id -> when its cookie expires (monotonic)

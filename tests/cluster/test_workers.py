@@ -16,7 +16,9 @@ import httpx
 import pytest
 
 from tests import backends
+from tests.observe.sse import EventReader
 from tests.process import ServerProcess
+from tests.ui.pages import csrf_of, logged_in
 
 ADMIN = ("admin", "admin")
 KEY = re.compile(r"<fax_entry_url>[^<]*/ofax/([0-9A-F]{8})/0000</fax_entry_url>")
@@ -114,6 +116,50 @@ def test_the_queue_carries_on_when_its_leader_is_killed_mid_send(tmp_path: Path,
     finally:
         for server in servers:
             server.kill()
+
+
+def test_a_live_stream_on_one_worker_shows_what_the_others_did(tmp_path: Path, database: str):
+    data = tmp_path / "data"
+    args = ("--database-url", database, "--manual-clock", "--lines", "2")
+    servers = [ServerProcess(data, *args).start(timeout=60) for _ in range(3)]
+    try:
+        watched, other = servers[0], servers[1]
+        stream = EventReader(watched.base_url + "/_emulator/events?types=journal,entry,line,clock")
+        try:
+            key = schedule(other.base_url, 1)
+            assert stream.next("journal", method="POST", path="/ffws/v1/ofax", status=201).data["user"] == "admin"
+            httpx.post(servers[2].base_url + "/_emulator/clock/advance", json={"seconds": 5})
+            assert stream.next("clock").data["manual"] is True
+            assert stream.next("line", direction="outbound").data["fax_number"] == "218-555-1234"
+            httpx.post(other.base_url + "/_emulator/clock/advance", json={"seconds": 600})
+            assert stream.next("entry", fax_key=key, state="sent").data["previous"] == "sending"
+        finally:
+            stream.close()
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def test_a_browser_logged_in_through_one_worker_is_logged_in_through_every_other(tmp_path: Path, database: str):
+    data = tmp_path / "data"
+    servers = [ServerProcess(data, "--database-url", database).start(timeout=60) for _ in range(3)]
+    try:
+        browser = logged_in(servers[0].base_url)
+        cookies = dict(browser.cookies)
+        for server in servers[1:]:  # the cookie signed by one worker holds at the others
+            page = httpx.get(server.base_url + "/fax-status", cookies=cookies)
+            assert page.status_code == 200 and csrf_of(page.text) == browser.csrf
+        stream = EventReader(servers[2].base_url + "/events", cookies=cookies)
+        logout = httpx.post(servers[1].base_url + "/logout", data={"csrf": browser.csrf}, cookies=cookies)
+        assert logout.status_code == 303
+        # ended everywhere: the saved cookie opens nothing at any worker, and its stream at another worker ended
+        for server in servers:
+            page = httpx.get(server.base_url + "/fax-status", cookies=cookies)
+            assert (page.status_code, page.headers["location"].split("?")[0]) == (303, "/login"), server.base_url
+        assert stream.ended(10)
+    finally:
+        for server in servers:
+            server.stop()
 
 
 def test_sqlite_is_one_process(tmp_path: Path):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import box_state
-from tests.ui.pages import Pages
 
 CROSS_SITE = "cross-site request refused: the control plane answers only the box's own pages and non-browser clients"
 OWN = {"origin": "https://faxfinder.test", "sec-fetch-site": "same-origin", "sec-fetch-mode": "cors"}
@@ -70,26 +69,3 @@ def test_a_browser_may_use_the_box_only_by_a_name_it_answers_to(client, host, al
 def test_allowed_hosts_names_the_others(client, settings_overrides):
     headers = {"host": "fax.example.com", "sec-fetch-site": "same-origin"}
     assert client.get("/_emulator/journal", auth=None, headers=headers).status_code == 200
-
-
-@pytest.mark.parametrize(
-    ("settings_overrides", "status"),
-    [({"public_url": "https://fax.example.com"}, 303), ({"allowed_hosts": "fax.example.com"}, 403)],
-)
-def test_behind_a_tls_proxy_the_public_url_is_the_pages_origin(client, settings_overrides, status):
-    """The proxy speaks HTTPS to the browser and HTTP to the box: the browser's Origin is https://…, the request the
-    box sees is http://…"""
-    admin = Pages(client)
-    admin.log_in()
-    cookie = {"cookie": f"ffemu_session={client._client.cookies['ffemu_session']}"}  # noqa: SLF001
-    headers = {**cookie, "origin": "https://fax.example.com", "sec-fetch-site": "same-origin"}
-    form = {"csrf": admin.csrf, "owner": "admin", "name": "Via proxy"}
-    url = "http://fax.example.com/phone-book"
-    response = client.request("POST", url, auth=None, data=form, headers={**headers, "host": "fax.example.com"})
-    assert response.status_code == status
-    assert status == 303 or "cross-site request refused" in response.text  # http://fax.example.com is not its origin
-    panel = {"origin": "https://fax.example.com", "sec-fetch-site": "same-origin", "host": "fax.example.com"}
-    advance = client.post(
-        "http://fax.example.com/_emulator/clock/advance", json={"seconds": 1}, auth=None, headers=panel
-    )
-    assert advance.status_code == (200 if status == 303 else 403)

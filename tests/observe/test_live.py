@@ -3,11 +3,14 @@ only a real connection shows it as a client sees it)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
+from emulator.events import EntryStateChanged
+from emulator.observe.live import Message
 from emulator.testing.server import EmulatorHandle, EmulatorServer
 from tests.ffws.clients import fax_to
 from tests.observe.sse import EventReader
@@ -118,3 +121,20 @@ def test_the_stream_is_documented_in_the_control_openapi(server):
     assert "text/event-stream" in operation["responses"]["200"]["content"]
     assert {p["name"] for p in operation["parameters"]} == {"types", "fax"}
     assert "`line`" in operation["responses"]["200"]["description"]
+
+
+def test_what_another_worker_of_the_box_did_reaches_the_stream(client):
+    """Several workers serve one box (PostgreSQL): each tells the others its domain events, and a stream open on any
+    of them shows them (emulator.cluster)."""
+    hub = client.box.live
+
+    async def heard() -> Message | None:
+        listener = hub.open(frozenset({"entry"}))
+        try:
+            client.box.bus.publish_remote([EntryStateChanged(7, 0, "sent", "sending", owner="admin")])
+            return await listener.next(5)
+        finally:
+            hub.close_listener(listener)
+
+    message = asyncio.run(heard())
+    assert message is not None and (message.data["fax_key"], message.data["state"]) == ("00000007", "sent")

@@ -82,3 +82,26 @@ def test_the_pages_and_their_assets_need_no_control_token_but_the_control_plane_
     assert client.get("/_emulator/clock", auth=None).status_code == 401
     panel = client.get("/_emulator/ui/emulator", auth=None).text
     assert 'data-token-required="yes"' in panel
+
+
+@pytest.mark.parametrize(
+    ("settings_overrides", "status"),
+    [({"public_url": "https://fax.example.com"}, 303), ({"allowed_hosts": "fax.example.com"}, 403)],
+)
+def test_behind_a_tls_proxy_the_public_url_is_the_pages_origin(client, settings_overrides, status):
+    """The proxy speaks HTTPS to the browser and HTTP to the box: the browser's Origin is https://…, the request the
+    box sees is http://…"""
+    admin = Pages(client)
+    admin.log_in()
+    cookie = {"cookie": f"ffemu_session={client._client.cookies['ffemu_session']}"}  # noqa: SLF001
+    headers = {**cookie, "origin": "https://fax.example.com", "sec-fetch-site": "same-origin"}
+    form = {"csrf": admin.csrf, "owner": "admin", "name": "Via proxy"}
+    url = "http://fax.example.com/phone-book"
+    response = client.request("POST", url, auth=None, data=form, headers={**headers, "host": "fax.example.com"})
+    assert response.status_code == status
+    assert status == 303 or "cross-site request refused" in response.text  # http://fax.example.com is not its origin
+    panel = {"origin": "https://fax.example.com", "sec-fetch-site": "same-origin", "host": "fax.example.com"}
+    advance = client.post(
+        "http://fax.example.com/_emulator/clock/advance", json={"seconds": 1}, auth=None, headers=panel
+    )
+    assert advance.status_code == (200 if status == 303 else 403)
