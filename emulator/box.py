@@ -137,6 +137,10 @@ class Box:
         """Whether this process runs the queue in the background: always alone, the leader among workers."""
         return self.cluster is None or self.cluster.leader
 
+    def web_logout(self, session_id: str, username: str) -> None:
+        """Someone logged out of the web pages: the session ends on every worker, its live streams with it."""
+        self.bus.publish([WebSessionEnded(session_id, username)])
+
     def _subscribe(self) -> None:
         """Who reacts to what happened: the runner looks at the schedule again, the credential cache forgets."""
         wake = (EntryStateChanged, LineChanged, FaxReceived, ClockChanged, StateReplaced)

@@ -11,7 +11,6 @@ from starlette.responses import Response
 
 from emulator.control.errors import ControlError
 from emulator.control.events import open_stream
-from emulator.events import WebSessionEnded
 from emulator.ffws.auth import Caller
 from emulator.ffws.http import Work, get_box
 from emulator.observe.live import Message, Visibility
@@ -84,8 +83,7 @@ async def login(request: Request, form: Form) -> Response:
 def logout(request: Request, caller: UiCaller, form: Form) -> Response:
     """The session ends on the server too: its cookie, if someone kept it, opens nothing any more, and its live
     streams end."""
-    sessions(request).end(request.state.session_id)
-    get_box(request).bus.publish([WebSessionEnded(request.state.session_id, caller.username)])  # (its streams end)
+    get_box(request).web_logout(request.state.session_id, caller.username)  # (its streams end too)
     response = back_to(request, "/login")
     response.delete_cookie(COOKIE, path="/")
     log.info("web logout: %s", caller.username)
