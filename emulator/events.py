@@ -129,10 +129,11 @@ class WebSessionEnded(Event):
 
 @dataclass(frozen=True)
 class ExchangeRecorded(Event):
-    """A /ffws/v1 exchange ended and was recorded in the journal (``journal_id``). No body, no credential: who
-    wants those reads the journal."""
+    """A /ffws/v1 exchange ended and was recorded in the journal (``journal_id``; None when the journal could not
+    keep it: the shared journal's database full or away). No body, no credential: who wants those reads the
+    journal."""
 
-    journal_id: int
+    journal_id: int | None
     method: str
     path: str
     route: str  # the route's path template (/ffws/v1/ofax/{faxkey}); unmatched when no route matched

@@ -67,7 +67,7 @@ def _recorded(entry: dict[str, Any], scope: Scope) -> ExchangeRecorded:
     """What the logs, the metrics and the live stream learn of an exchange (no body, no header)."""
     route = getattr(scope.get("route"), "path", None) or "unmatched"
     return ExchangeRecorded(
-        entry["id"], entry["method"], entry["path"], route, entry["status"], entry["user"], entry["duration_ms"],
+        entry.get("id"), entry["method"], entry["path"], route, entry["status"], entry["user"], entry["duration_ms"],
         entry["reason"],
     )  # fmt: skip
 
