@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "emulator"
@@ -119,3 +121,13 @@ def test_logs_metrics_and_the_live_stream_query_nothing_themselves():
         if match
     }
     assert offenders == {}
+
+
+def test_the_server_starts_without_the_libraries_it_needs_only_later():
+    """Start-up time (README, Benchmarks): the document, image, template, metrics, mail and database-driver
+    libraries are imported when first used, not when the server is."""
+    later = ("pypdf", "reportlab", "lxml", "alembic", "PIL", "pypdfium2", "httpx", "jinja2", "prometheus_client",
+             "aiosmtpd", "psycopg")  # fmt: skip
+    probe = f"import sys, emulator.server; print(sorted(m for m in {later!r} if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.strip() == "[]"

@@ -12,13 +12,9 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
 from .errors import ConversionError, reraise_as_conversion_error
+from .scratch import scratch_path
 
 PAGE_WIDTH, PAGE_HEIGHT = LETTER
-
-
-def scratch_path(dst: Path) -> Path:
-    """Where ``atomic_output`` writes ``dst`` before moving it into place (left behind only if its process died)."""
-    return dst.with_name(f".{dst.name}.part")
 
 
 @contextmanager

@@ -29,7 +29,7 @@ from typing import Any
 
 from .errors import ConversionError
 from .limits import Limits
-from .pdf import scratch_path
+from .scratch import scratch_path
 from .worker_process import serve
 
 log = logging.getLogger("emulator.documents")
