@@ -137,8 +137,11 @@ class Box:
         """Whether this process runs the queue in the background: always alone, the leader among workers."""
         return self.cluster is None or self.cluster.leader
 
-    def web_logout(self, session_id: str, username: str) -> None:
-        """Someone logged out of the web pages: the session ends on every worker, its live streams with it."""
+    def web_logout(self, session_id: str, username: str, until: float) -> None:
+        """Someone logged out of the web pages: the session ends on every worker (kept until ``until``, when its
+        cookie would have expired, for workers started later), its live streams with it."""
+        if self.cluster is not None:
+            self.cluster.record_logout(session_id, until)
         self.bus.publish([WebSessionEnded(session_id, username)])
 
     def _subscribe(self) -> None:

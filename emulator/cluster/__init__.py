@@ -16,17 +16,19 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import secrets
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session
 
 from emulator import events
-from emulator.cluster.models import ClusterState
+from emulator.cluster.models import ClusterState, WebLogout
 from emulator.cluster.notices import CHANNEL, event_of, notice_of
 from emulator.db.engine import LOCK_SPACE
 
@@ -40,6 +42,7 @@ log = logging.getLogger("emulator.cluster")
 NAMESPACE = LOCK_SPACE
 LEADER, ALIVE, MIGRATING = 2, 3, 4  # (1 is the writers' lock: emulator.db.engine.WRITER_LOCK)
 LEADER_POLL = 1.0  # seconds between a follower's tries to take the lead
+NOTICE_BATCH = 100  # notices told in one transaction
 _VERSIONS = ("clock_version", "faults_version", "credentials_version", "state_version")
 _LINKED: weakref.WeakSet[Cluster] = weakref.WeakSet()  # every worker of this process still linked to the others
 
@@ -67,6 +70,8 @@ class Cluster:
         self._conn: psycopg.Connection | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._sender: threading.Thread | None = None
+        self._notices: queue.SimpleQueue[str] = queue.SimpleQueue()
         self.on_leadership: list[Callable[[], None]] = []  # called when this worker becomes the leader
 
     # -- joining the box -------------------------------------------------------------------------------------
@@ -88,13 +93,16 @@ class Cluster:
         self._conn.execute(f"LISTEN {CHANNEL}")
         self._thread = threading.Thread(target=self._run, name="faxfinder-cluster", daemon=True)
         self._thread.start()
+        self._sender = threading.Thread(target=self._send_notices, name="faxfinder-cluster-notices", daemon=True)
+        self._sender.start()
         _LINKED.add(self)
 
     def stop(self) -> None:
         _LINKED.discard(self)
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        for thread in (self._thread, self._sender):
+            if thread is not None:
+                thread.join(timeout=5)
         if self._conn is not None:
             self._conn.close()
         self.leader = False
@@ -150,12 +158,41 @@ class Cluster:
             work.session.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": payload})
 
     def tell_apart(self, event: events.Event) -> None:
-        """An event no unit of work emits (an exchange recorded in the shared journal): told in a transaction of its
-        own, so that a live stream open on another worker shows it too."""
+        """An event no unit of work emits (an exchange recorded, a logout): told by a thread of its own, never on the
+        request's way, so that a live stream or a page served by another worker knows it too."""
         payload = notice_of(event, self.worker)
         if payload is not None:
-            with self.box.db.transaction() as session:
-                session.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": payload})
+            self._notices.put(payload)
+
+    def _send_notices(self) -> None:
+        """What tell_apart queued, a batch a transaction; lost (with a warning) only while the database is away."""
+        while not self._stop.is_set() or not self._notices.empty():
+            try:
+                batch = [self._notices.get(timeout=0.5)]
+            except queue.Empty:
+                continue
+            while len(batch) < NOTICE_BATCH and not self._notices.empty():
+                batch.append(self._notices.get_nowait())
+            try:
+                with self.box.db.transaction() as session:
+                    for payload in batch:
+                        session.execute(text("SELECT pg_notify(:channel, :payload)"),
+                                        {"channel": CHANNEL, "payload": payload})  # fmt: skip
+            except Exception as exc:
+                log.warning("worker %s could not tell the others of %d events (%s)", self.worker, len(batch), exc)
+
+    def record_logout(self, session_id: str, until: float) -> None:
+        """A web session ended: no worker takes its cookie again, one started later included (the expired go)."""
+        with self.box.db.transaction() as session:
+            session.execute(delete(WebLogout).where(WebLogout.until < time.time()))
+            if session.get(WebLogout, session_id) is None:
+                session.add(WebLogout(session_id=session_id, until=until))
+
+    def logouts(self) -> list[tuple[str, float]]:
+        """The web sessions ended and not expired yet, with when their cookies expire (wall time)."""
+        with self.box.db.read() as session:
+            rows = session.execute(select(WebLogout.session_id, WebLogout.until).where(WebLogout.until >= time.time()))
+            return [(row.session_id, row.until) for row in rows]
 
     def web_secret(self) -> bytes:
         """The key the pages' cookies are signed with, one for every worker (the first to ask makes it)."""

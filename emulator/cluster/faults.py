@@ -60,8 +60,11 @@ class SharedFaults(Faults):
         """Every fault gone, and the box's random sequence back at its start (a reset)."""
         with self._db.transaction() as session:
             session.execute(delete(ClusterFault))
-            if session.get_bind().dialect.name == "postgresql":  # ids start again at 1, as in memory
-                session.execute(text("ALTER SEQUENCE cluster_faults_id_seq RESTART WITH 1"))
+            if session.get_bind().dialect.name == "postgresql":  # ids start again at 1, as in memory (after any left)
+                session.execute(text(
+                    "SELECT setval(pg_get_serial_sequence('cluster_faults', 'id'), "
+                    "COALESCE((SELECT MAX(id) FROM cluster_faults), 0) + 1, false)"
+                ))  # fmt: skip
             session.execute(update(ClusterState).where(ClusterState.id == 1).values(random_draws=0))
             self._bump(session)
         with self._lock:

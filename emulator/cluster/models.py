@@ -60,3 +60,13 @@ class JournalEntry(Base):
     entry: Mapped[str] = mapped_column(Text)  # the entry's fields but its bodies, as JSON
     request_body: Mapped[bytes] = mapped_column(LargeBinary)
     response_body: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class WebLogout(Base):
+    """A web session ended by logging out, until its cookie would have expired anyway (wall time, Unix seconds)."""
+
+    __tablename__ = "cluster_web_logouts"
+    __table_args__ = {"info": {"shared": True}}
+
+    session_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    until: Mapped[float] = mapped_column(Float)

@@ -12,12 +12,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 import pytest
@@ -62,14 +63,20 @@ class Factory:
             server.start()
             self._servers.append(server)
             return server.handle()
-        connection = socket.create_connection(("127.0.0.1", self._host_port()), timeout=HOST_START_TIMEOUT)
-        self._connections.append(connection)  # (the box lives while this stays open)
-        request = {"settings": settings, "data_dir": str(data_dir)}
-        connection.sendall((json.dumps(request, default=str) + "\n").encode())
-        with connection.makefile("rb") as answer:
-            reply = json.loads(answer.readline() or b'{"error": "the box host ended"}')
+        port, token = self._host()
+        request = json.dumps({"token": token, "settings": settings, "data_dir": str(data_dir)}, default=_path_text)
+        connection = socket.create_connection(("127.0.0.1", port), timeout=HOST_START_TIMEOUT)
+        try:
+            connection.sendall((request + "\n").encode())
+            with connection.makefile("rb") as answer:
+                reply = json.loads(answer.readline() or b'{"error": "the box host ended"}')
+        except BaseException:
+            connection.close()
+            raise
         if "error" in reply:
+            connection.close()
             raise RuntimeError(f"FaxFinder emulator with {settings}: {reply['error']} (see {self._host_dir()}/log)")
+        self._connections.append(connection)  # (the box lives while this stays open)
         return EmulatorHandle(reply["base_url"], reply["control_token"], reply["smtp_port"])
 
     def _host_dir(self) -> Path:
@@ -77,8 +84,8 @@ class Factory:
         shared = root.parent if self._xdist_worker else root  # (xdist: gw0, gw1… share it)
         return shared / HOST_DIR
 
-    def _host_port(self) -> int:
-        """The port of the run's box host, started if it is not running yet."""
+    def _host(self) -> tuple[int, str]:
+        """The port and token of the run's box host, started if it is not running (or no longer answers)."""
         directory = self._host_dir()
         directory.mkdir(exist_ok=True)
         with _locked(directory / "lock"):
@@ -87,6 +94,8 @@ class Factory:
                 return running
             # The host ends with the run: with the xdist controller (the workers' parent), or with this process.
             owner = os.getppid() if self._xdist_worker else os.getpid()
+            if owner == 1:  # (the controller already gone: this worker is all there is of the run)
+                owner = os.getpid()
             with (directory / "log").open("ab") as log:
                 host = subprocess.Popen(
                     [sys.executable, "-m", "emulator.testing.host", str(directory), str(owner)],
@@ -101,7 +110,9 @@ class Factory:
                 if running is not None:
                     return running
                 time.sleep(0.02)
-            host.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(host.pid, signal.SIGKILL)  # (the host, and the child making its template)
+            host.wait()
             log_tail = (directory / "log").read_text(errors="replace")[-2000:]
             raise RuntimeError(f"the FaxFinder emulator's box host did not start:\n{log_tail}")
 
@@ -117,14 +128,23 @@ class Factory:
         self._servers.clear()
 
 
-def _address(directory: Path) -> int | None:
-    """The port of the run's box host, if one is running."""
+def _address(directory: Path) -> tuple[int, str] | None:
+    """The port and token of the run's box host, if one answers there (the address of one that died is removed)."""
     try:
         address = json.loads((directory / ADDRESS).read_text())
-        os.kill(address["pid"], 0)
+        port, token = int(address["port"]), str(address["token"])
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
     except (OSError, ValueError, KeyError, TypeError):
+        (directory / ADDRESS).unlink(missing_ok=True)
         return None
-    return int(address["port"])
+    return port, token
+
+
+def _path_text(value: object) -> str:
+    """Settings travel to the host as JSON: paths as their text; anything else that is not JSON is refused."""
+    if isinstance(value, PurePath):
+        return str(value)
+    raise TypeError(f"a setting of the FaxFinder emulator must be a JSON value or a path, not {value!r}")
 
 
 @contextlib.contextmanager

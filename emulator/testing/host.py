@@ -4,7 +4,8 @@ Starting an emulator is mostly importing it (FastAPI, SQLAlchemy, pydantic, pypd
 run of many pytest-xdist workers, or of boxes of several settings, would pay that again and again. The first
 process of the run that needs a box starts the host (``python -m emulator.testing.host DIR OWNER_PID``); the host
 imports the emulator, makes the run's template data dir (migrated and seeded, in a child of its own) and listens on
-127.0.0.1. Each request (one JSON line: the settings and a data dir) gets a box of its own: a forked child copies
+127.0.0.1. Each request (one JSON line: the run's token from the host's address file, the settings and a data
+dir) gets a box of its own: a forked child copies
 the template into the data dir and serves the emulator on a free port; the answer is one JSON line (base_url,
 smtp_port, control_token, pid, or error). The box lives while the connection that asked for it stays open: when
 the asking process closes it, or dies, the host stops the box (SIGTERM, then SIGKILL). The host ends, stopping
@@ -18,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import select
 import selectors
 import shutil
@@ -33,6 +35,7 @@ TEMPLATE = "template"
 ADDRESS = "host.json"
 STOP_GRACE = 5.0
 BOX_START_TIMEOUT = 60.0
+ANSWER_TIMEOUT = 10.0
 
 
 def copy_template(template: Path, target: Path) -> None:
@@ -68,12 +71,21 @@ def _prepare(template: Path) -> None:
 
 
 def _box(template: Path, request: dict[str, Any], answer: int) -> None:
-    """In the forked child: serve a box until SIGTERM; its address (or why not) written to ``answer`` first."""
+    """In the forked child: serve a box until SIGTERM; its address (or why not) written to ``answer`` first. Never
+    returns: whatever happens, the child ends here and never runs the host's own code."""
+    try:
+        _serve_box(template, request, answer)
+    except BaseException as error:  # noqa: BLE001 (said in the host's log; the child ends all the same)
+        print(f"box {os.getpid()}: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
+    finally:
+        os._exit(1)
+
+
+def _serve_box(template: Path, request: dict[str, Any], answer: int) -> None:
     from emulator.testing.server import EmulatorServer
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    code = 0
     try:
         settings: dict[str, Any] = request.get("settings") or {}
         data_dir = Path(request["data_dir"])
@@ -87,8 +99,9 @@ def _box(template: Path, request: dict[str, Any], answer: int) -> None:
             "control_token": server.settings["control_token"],
             "pid": os.getpid(),
         }
-    except BaseException as error:  # noqa: BLE001 (the asking test is told why)
-        reply, server, code = {"error": f"the box could not start: {type(error).__name__}: {error}"}, None, 1
+    except Exception as error:  # the asking test is told why
+        reply, server = {"error": f"the box could not start: {type(error).__name__}: {error}"}, None
+        print(f"box {os.getpid()}: {reply['error']}", file=sys.stderr, flush=True)
     os.write(answer, (json.dumps(reply) + "\n").encode())
     os.close(answer)
     if server is not None:
@@ -96,7 +109,7 @@ def _box(template: Path, request: dict[str, Any], answer: int) -> None:
         while not stop.wait(1) and os.getppid() == host:  # (a host that died leaves no box behind)
             pass
         server.stop()
-    os._exit(code)
+        os._exit(0)
 
 
 class Host:
@@ -109,6 +122,7 @@ class Host:
         self._boxes: dict[socket.socket, list[int]] = {}
         self._stopping: dict[int, float] = {}  # pid -> when SIGTERM was sent
         self._listener: socket.socket | None = None
+        self.token = secrets.token_hex(16)  # (only processes that can read the run's directory ask for boxes)
 
     def run(self) -> None:
         import emulator.app  # noqa: F401 (imported once, here: what every box forked from the host then has)
@@ -123,7 +137,8 @@ class Host:
         self._selector.register(listener, selectors.EVENT_READ)
         address = self.directory / ADDRESS
         partial = address.with_suffix(".partial")
-        partial.write_text(json.dumps({"port": listener.getsockname()[1], "pid": os.getpid()}))
+        partial.touch(mode=0o600)
+        partial.write_text(json.dumps({"port": listener.getsockname()[1], "pid": os.getpid(), "token": self.token}))
         partial.replace(address)
         try:
             while _alive(self.owner):
@@ -142,7 +157,8 @@ class Host:
                 self._reap()
                 time.sleep(0.05)
             for pid in self._stopping:
-                os.kill(pid, signal.SIGKILL)
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
 
     def _accept(self, listener: socket.socket) -> None:
         connection, _ = listener.accept()
@@ -168,21 +184,27 @@ class Host:
         try:
             request = json.loads(line)
             if not isinstance(request, dict) or not isinstance(request.get("data_dir"), str):
-                raise ValueError("a request is a JSON object with data_dir and settings")
+                raise ValueError("a request is a JSON object with token, data_dir and settings")
+            if not secrets.compare_digest(str(request.get("token", "")), self.token):
+                raise ValueError("not this run's token (it is in the host's address file)")
         except ValueError as error:
             reply = {"error": str(error)}
         else:
             reply = self._fork(request)
             if "pid" in reply:
                 self._boxes[connection].append(reply["pid"])
-        connection.setblocking(True)
-        connection.sendall((json.dumps(reply) + "\n").encode())
-        connection.setblocking(False)
+        try:
+            connection.settimeout(ANSWER_TIMEOUT)
+            connection.sendall((json.dumps(reply) + "\n").encode())
+            connection.setblocking(False)
+        except OSError:  # the asker is gone (or does not read): its boxes go, nobody else's
+            self._hang_up(connection)
 
     def _fork(self, request: dict[str, Any]) -> dict[str, Any]:
         readable, writable = os.pipe()
         pid = os.fork()
         if pid == 0:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)  # (the host's handler is not the box's)
             os.close(readable)
             self._selector.close()
             for connection in [self._listener, *self._buffers]:
@@ -202,6 +224,8 @@ class Host:
             return {"error": "the box did not start (see the host's log)"}
 
     def _hang_up(self, connection: socket.socket) -> None:
+        if connection not in self._buffers:
+            return
         self._selector.unregister(connection)
         connection.close()
         del self._buffers[connection]
@@ -219,6 +243,9 @@ class Host:
             if pid == 0:
                 break
             self._stopping.pop(pid, None)
+            for pids in self._boxes.values():  # (a box that ended by itself: its pid may be another's soon)
+                if pid in pids:
+                    pids.remove(pid)
         for pid, since in list(self._stopping.items()):
             if time.monotonic() - since > STOP_GRACE:
                 try:

@@ -36,7 +36,10 @@ def build(box: Box) -> FastAPI:
     app.state.box = box
     # The cookies' key: one for the box's workers (PostgreSQL), or a new one for each process (a restart logs
     # everyone out). A logout anywhere ends the session everywhere.
-    app.state.ui_sessions = sessions = Sessions(box.cluster.web_secret() if box.cluster is not None else None)
+    cluster = box.cluster
+    app.state.ui_sessions = sessions = Sessions(
+        cluster.web_secret() if cluster is not None else None, cluster.logouts() if cluster is not None else ()
+    )
     box.bus.subscribe(WebSessionEnded, lambda event: sessions.end(event.session_id), remote=True)
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from urllib.parse import urlsplit
 
 from fastapi import Request
@@ -19,6 +20,7 @@ from emulator.ui.routing import Answer, back_to, log, router
 from emulator.ui.session import (
     COOKIE,
     LOGIN_COOKIE,
+    MAX_AGE,
     Form,
     UiCaller,
     client_address,
@@ -83,7 +85,8 @@ async def login(request: Request, form: Form) -> Response:
 def logout(request: Request, caller: UiCaller, form: Form) -> Response:
     """The session ends on the server too: its cookie, if someone kept it, opens nothing any more, and its live
     streams end."""
-    get_box(request).web_logout(request.state.session_id, caller.username)  # (its streams end too)
+    until = time.time() + MAX_AGE  # (when its cookie would have expired)
+    get_box(request).web_logout(request.state.session_id, caller.username, until)  # (its streams end too)
     response = back_to(request, "/login")
     response.delete_cookie(COOKIE, path="/")
     log.info("web logout: %s", caller.username)

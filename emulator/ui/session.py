@@ -3,8 +3,9 @@ authentication would, and a CSRF token that every form must send back.
 
 The cookie holds the caller's identity and the credentials it was verified against (the credential cache's epoch and
 stamp, a digest of the stored hash), so every page's unit of work checks, as every API request's does, that the
-password has not changed since (emulator.ffws.auth.require_current). A new process has a new signing key: its users
-log in again.
+password has not changed since (emulator.ffws.auth.require_current). A box of one process has a new signing key when
+it starts: its users log in again. The workers of a box on PostgreSQL share one key and the sessions ended by logging
+out (emulator.cluster), so a browser is logged in, or out, through every worker alike.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterable
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -42,12 +44,17 @@ class Sessions:
     """Signed cookies, and the sessions ended by logging out: a cookie saved before is refused afterwards, for as long
     as its signature would have held (the ended ones are forgotten when their cookie would have expired anyway)."""
 
-    def __init__(self, key: bytes | None = None) -> None:
+    def __init__(self, key: bytes | None = None, ended: Iterable[tuple[str, float]] = ()) -> None:
+        """``ended``: sessions ended before (by another worker of the box), with when their cookies expire (wall
+        time)."""
         key = key or secrets.token_bytes(32)
         self._signer = URLSafeTimedSerializer(key, salt="faxfinder-emulator ui")
         self._flashes = URLSafeTimedSerializer(key, salt="faxfinder-emulator ui flash")
         self._ended: OrderedDict[str, float] = OrderedDict()  # session id -> when its cookie expires (monotonic)
         self._lock = threading.Lock()
+        wall, now = time.time(), time.monotonic()
+        for session_id, until in sorted(ended, key=lambda item: item[1]):
+            self._ended[session_id] = now + (until - wall)
 
     def dump(self, value: dict[str, Any]) -> str:
         return self._signer.dumps(value)

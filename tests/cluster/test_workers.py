@@ -129,8 +129,8 @@ def test_a_live_stream_on_one_worker_shows_what_the_others_did(tmp_path: Path, d
             key = schedule(other.base_url, 1)
             assert stream.next("journal", method="POST", path="/ffws/v1/ofax", status=201).data["user"] == "admin"
             httpx.post(servers[2].base_url + "/_emulator/clock/advance", json={"seconds": 5})
-            assert stream.next("clock").data["manual"] is True
-            assert stream.next("line", direction="outbound").data["fax_number"] == "218-555-1234"
+            clock, line = stream.next_each(("clock", {}), ("line", {"direction": "outbound"}))
+            assert clock.data["manual"] is True and line.data["fax_number"] == "218-555-1234"
             httpx.post(other.base_url + "/_emulator/clock/advance", json={"seconds": 600})
             assert stream.next("entry", fax_key=key, state="sent").data["previous"] == "sending"
         finally:
@@ -153,6 +153,7 @@ def test_a_browser_logged_in_through_one_worker_is_logged_in_through_every_other
         logout = httpx.post(servers[1].base_url + "/logout", data={"csrf": browser.csrf}, cookies=cookies)
         assert logout.status_code == 303
         # ended everywhere: the saved cookie opens nothing at any worker, and its stream at another worker ended
+        servers.append(ServerProcess(data, "--database-url", database).start(timeout=60))  # (one started later)
         for server in servers:
             page = httpx.get(server.base_url + "/fax-status", cookies=cookies)
             assert (page.status_code, page.headers["location"].split("?")[0]) == (303, "/login"), server.base_url

@@ -12,6 +12,7 @@ plan of every statement reads an index: no table is scanned whole, and no statem
 from __future__ import annotations
 
 import re
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -308,7 +309,8 @@ def watching(client: FFClient) -> Iterator[Seen]:
     seen = Seen()
 
     def executed(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
-        seen.statements.append((statement, parameters))
+        if threading.current_thread().name != "faxfinder-cluster-notices":  # (PostgreSQL: told to other workers
+            seen.statements.append((statement, parameters))  # in the background, not the request's statements)
 
     def loaded(target: Any, _context: Any) -> None:
         seen.loaded[type(target).__name__] += 1

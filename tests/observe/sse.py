@@ -66,6 +66,22 @@ class EventReader:
             if (kind is None or event.kind == kind) and all(event.data.get(k) == v for k, v in match.items()):
                 return event
 
+    def next_each(self, *wanted: tuple[str, dict[str, Any]], timeout: float = 10) -> list[Sse]:
+        """The next event of each ``(kind, match)`` in whatever order they come (events of different sources, an
+        entry's and its line's, are not ordered), returned in the order asked; others before them are passed over."""
+        found: dict[int, Sse] = {}
+        while len(found) < len(wanted):
+            try:
+                event = self._events.get(timeout=timeout)
+            except queue.Empty:
+                missing = [wanted[n] for n in range(len(wanted)) if n not in found]
+                raise AssertionError(f"no {missing} within {timeout} s") from None
+            for n, (kind, match) in enumerate(wanted):
+                if n not in found and event.kind == kind and all(event.data.get(k) == v for k, v in match.items()):
+                    found[n] = event
+                    break
+        return [found[n] for n in range(len(wanted))]
+
     def drain(self, wait: float = 0.5) -> list[Sse]:
         found = []
         while True:

@@ -56,16 +56,18 @@ def test_a_fax_is_followed_from_scheduled_to_sent_with_its_line(box, events):
     journal = stream.next("journal", path="/ffws/v1/ofax")
     assert (journal.data["method"], journal.data["status"], journal.data["user"]) == ("POST", 201, "admin")
     box.advance(10)  # converted at 2 s, dialling from then until it connects at 17 s
-    assert stream.next("entry", state="sending").data["line"] == 1
-    dialling = stream.next("line", line=1, state="Dialing")
+    sending_entry, dialling = stream.next_each(
+        ("entry", {"state": "sending"}), ("line", {"line": 1, "state": "Dialing"})
+    )
+    assert sending_entry.data["line"] == 1
     assert dialling.data["fax_number"] == "218-555-1234" and dialling.data["busy"] is True
     box.advance(10)
     sending = stream.next("line", line=1, state="Sending Page")
     assert (sending.data["page"], sending.data["pages"], sending.data["baud_rate"]) == (1, 1, 14400)
     assert sending.data["remote_id"] == "2185551234"
     box.advance(60)
-    assert stream.next("entry", state="sent").data["previous"] == "sending"
-    idle = stream.next("line", line=1, state="Waiting for Ring")
+    sent, idle = stream.next_each(("entry", {"state": "sent"}), ("line", {"line": 1, "state": "Waiting for Ring"}))
+    assert sent.data["previous"] == "sending"
     assert idle.data["busy"] is False
     box.advance(1)
     assert stream.next("clock").data | {"time": None} == {"time": None, "manual": True, "time_scale": 20.0}
