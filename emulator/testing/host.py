@@ -178,6 +178,8 @@ class Host:
         while b"\n" in buffer:
             line, buffer = buffer.split(b"\n", 1)
             self._serve(connection, line)
+            if connection not in self._buffers:  # (hung up: what else it sent goes with it)
+                return
         self._buffers[connection] = buffer
 
     def _serve(self, connection: socket.socket, line: bytes) -> None:
