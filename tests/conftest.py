@@ -365,6 +365,14 @@ def assert_golden(name: str, response: httpx.Response) -> None:
 
 
 # -- a real server on 127.0.0.1 (uvicorn in a thread), for what only a real connection shows ----------------------
+def real_server(data_dir: Path, **settings: Any) -> EmulatorServer:
+    """A real server (not started) on the suite's database (unless ``database_url`` says another): SQLite in
+    ``data_dir``, or an empty PostgreSQL database of its own, which the server migrates and seeds."""
+    if "database_url" not in settings and (database := backends.CURRENT.database_for(data_dir)):
+        settings["database_url"] = database
+    return EmulatorServer(data_dir, **settings)
+
+
 @pytest.fixture(scope="module")
 def server_settings() -> dict[str, Any]:
     """Override in a test module for another real server (a control token, say)."""
@@ -374,9 +382,7 @@ def server_settings() -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, server_settings: dict[str, Any]) -> Iterator[EmulatorServer]:
     """One real server per module, with the manual clock."""
-    data_dir = tmp_path_factory.mktemp("server")
-    database = backends.CURRENT.database_for(data_dir)  # (PostgreSQL: a database of its own)
-    running = EmulatorServer(data_dir, **server_settings, **({"database_url": database} if database else {}))
+    running = real_server(tmp_path_factory.mktemp("server"), **server_settings)
     running.start()
     yield running
     running.stop()

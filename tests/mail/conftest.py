@@ -5,28 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
 from emulator.testing.server import EmulatorHandle, EmulatorServer
-from tests import backends
+from tests.conftest import real_server
 
 ME = "jane@example.com"  # the admin's address in the tests of fax by e-mail
 
 
-def emulator_server(data_dir: Path, **settings: Any) -> EmulatorServer:
-    """An emulator server (not started) on ``data_dir`` and a database of the suite's own (empty: the server
-    migrates and seeds it, as a real server does a new data dir's)."""
-    if "database_url" not in settings and (database := backends.CURRENT.database_for(data_dir)):
-        settings["database_url"] = database
-    return EmulatorServer(data_dir, **settings)
-
-
 @pytest.fixture(scope="session")
 def mail_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorServer]:
-    server = emulator_server(tmp_path_factory.mktemp("mailbox"))
+    server = real_server(tmp_path_factory.mktemp("mailbox"))
     server.start()
     yield server
     server.stop()
@@ -46,7 +37,7 @@ def box(mail_server: EmulatorServer) -> Iterator[EmulatorHandle]:
 @pytest.fixture
 def strict_box(tmp_path: Path) -> Iterator[EmulatorHandle]:
     """A box of its own with --strict, its admin with the address ME (set as the guide sends XML)."""
-    server = emulator_server(tmp_path / "strict", strict=True)
+    server = real_server(tmp_path / "strict", strict=True)
     server.start()
     handle = server.handle()
     try:

@@ -15,8 +15,8 @@ import pytest
 from aiosmtpd.smtp import AuthResult
 
 from emulator.testing.server import EmulatorHandle, EmulatorServer
+from tests.conftest import real_server
 from tests.ffws.clients import element, party, pdf_attachment, pdf_bytes, recipient, schedule_body
-from tests.mail.conftest import emulator_server
 from tests.mail.sink import SmtpSink, wait_until
 
 PASSWORD = "pa55-w0rd-never-shown"
@@ -38,7 +38,7 @@ def sink() -> Iterator[SmtpSink]:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, sink: SmtpSink) -> Iterator[EmulatorServer]:
     url = f"smtp://mailer:{PASSWORD}@127.0.0.1:{sink.port}"
-    running = emulator_server(tmp_path_factory.mktemp("delivery"), smtp_url=url)
+    running = real_server(tmp_path_factory.mktemp("delivery"), smtp_url=url)
     running.start()
     yield running
     running.stop()

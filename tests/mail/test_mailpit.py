@@ -13,8 +13,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from tests.conftest import real_server
 from tests.ffws.clients import pdf_bytes
-from tests.mail.conftest import emulator_server
 from tests.mail.sink import free_port, wait_until
 
 MAILPIT = os.environ.get("FFEMU_MAILPIT") or shutil.which("mailpit")
@@ -48,7 +48,7 @@ def _up(api: str) -> bool:
 
 def test_a_received_fax_arrives_in_a_mailpit_inbox_with_its_pdf(mailpit, tmp_path):
     smtp, api = mailpit
-    server = emulator_server(tmp_path / "box", smtp_url=f"smtp://127.0.0.1:{smtp}")
+    server = real_server(tmp_path / "box", smtp_url=f"smtp://127.0.0.1:{smtp}")
     server.start()
     box = server.handle()
     try:

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from emulator.tls import self_signed
-from tests.mail.conftest import emulator_server
+from tests.conftest import real_server
 from tests.mail.sink import SmtpSink, wait_until
 from tests.mail.test_delivery import tried
 
@@ -33,7 +33,7 @@ def test_delivery_over_tls(tmp_path, monkeypatch, mode):
         url = f"smtps://127.0.0.1:{sink.port}"
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the only authority the client trusts here
     sink.start()
-    server = emulator_server(tmp_path / "box", smtp_url=url)
+    server = real_server(tmp_path / "box", smtp_url=url)
     server.start()
     box = server.handle()
     try:
@@ -56,7 +56,7 @@ def test_an_untrusted_certificate_is_not_trusted(tmp_path):
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
     sink = SmtpSink(ssl_context=context).start()
-    server = emulator_server(tmp_path / "box", smtp_url=f"smtps://127.0.0.1:{sink.port}")
+    server = real_server(tmp_path / "box", smtp_url=f"smtps://127.0.0.1:{sink.port}")
     server.start()
     box = server.handle()
     try:

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from emulator.testing.server import EmulatorServer
-from tests import backends
+from tests.conftest import real_server
 from tests.observe.sse import EventReader
 from tests.process import ServerProcess
 
@@ -28,7 +27,7 @@ def test_a_serve_process_with_a_stream_open_stops_at_once_on_sigterm(tmp_path: P
 
 
 def test_the_plugins_server_stops_with_a_stream_open(tmp_path: Path):
-    emulator = _server(tmp_path / "data")
+    emulator = real_server(tmp_path / "data")
     emulator.start()
     stream = EventReader(emulator.base_url + "/_emulator/events")
     assert stream.status == 200
@@ -38,7 +37,7 @@ def test_the_plugins_server_stops_with_a_stream_open(tmp_path: Path):
 
 
 def test_streams_take_at_most_half_of_the_connections(tmp_path: Path):
-    emulator = _server(tmp_path / "data", max_connections=8)
+    emulator = real_server(tmp_path / "data", max_connections=8)
     emulator.start()
     streams = []
     try:
@@ -63,11 +62,6 @@ def test_streams_take_at_most_half_of_the_connections(tmp_path: Path):
         for stream in streams:
             stream.close()
         emulator.stop()
-
-
-def _server(data_dir: Path, **settings: object) -> EmulatorServer:
-    database = backends.CURRENT.database_for(data_dir)  # (PostgreSQL: a database of its own)
-    return EmulatorServer(data_dir, **settings, **({"database_url": database} if database else {}))
 
 
 def _login(base_url: str) -> httpx.Cookies:

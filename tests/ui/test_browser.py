@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from emulator.testing.server import EmulatorHandle, EmulatorServer
-from tests import backends
+from tests.conftest import real_server
 from tests.ffws.clients import create_user, fax_to, pdf_bytes
 from tests.ui.browser import keep_screenshot, launch
 
@@ -237,10 +237,7 @@ def test_on_a_phone_sized_screen_with_the_keyboard(browser, server, box):
 def test_the_emulator_panel_follows_the_control_token(browser, tmp_path):
     from playwright.sync_api import expect
 
-    database = backends.CURRENT.database_for(tmp_path / "data")
-    emulator = EmulatorServer(
-        tmp_path / "data", control_token="s3cret", **({"database_url": database} if database else {})
-    )
+    emulator = real_server(tmp_path / "data", control_token="s3cret")
     emulator.start()
     try:
         with only_the_box(browser, emulator.base_url) as ctx:
